@@ -1,0 +1,5 @@
+"""Allows `python -m tablet_press`."""
+
+from tablet_press.cli import main
+
+main()

@@ -1,0 +1,292 @@
+"""The schema: typed, frozen models of tablet.yaml, issue.yaml and references.yaml.
+
+This file is the one source of truth for what a field is: validation, the JSON Schema that editors
+use (`tablet schema`), the scaffold of a new issue and the field guide all come from it. Every field
+carries a description written for the pharmacist who fills it in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+ReferenceStyle = Literal["apa", "ama", "vancouver"]
+FontFamily = Literal["Source Sans Pro", "Source Serif Pro"]
+TopicKind = Literal["drug", "drug-class", "indication", "symptom", "topic"]
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, str):
+        if re.fullmatch(r"[1-9][0-9]*|0", value):
+            return int(value)
+        if re.fullmatch(r"0[0-9]+", value):
+            raise ValueError(f"'{value}' has a leading zero; write {int(value)}")
+        raise ValueError(f"'{value}' is not a whole number")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-07-01")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real calendar date") from None
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        raise ValueError(f"'{value}' is not true or false; write true or false")
+    return value
+
+
+_PARTIAL_DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?"
+
+
+def _partial_date(value: str) -> str:
+    if not re.fullmatch(f"{_PARTIAL_DATE}(/{_PARTIAL_DATE})?", value):
+        raise ValueError(
+            f"'{value}' is not a publication date; write YYYY, YYYY-MM or YYYY-MM-DD, "
+            "or a range such as 2009-05/2009-06"
+        )
+    for part in value.split("/"):
+        if len(part) == 10:
+            _iso_date(part)
+    return value
+
+
+Text = Annotated[str, Field(strict=True), AfterValidator(_text)]
+Id = Annotated[
+    str,
+    Field(
+        strict=True,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="A short identifier: letters, digits, '-', '_', '.', ':'.",
+    ),
+]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Boolean = Annotated[bool, BeforeValidator(_boolean)]
+Email = Annotated[str, Field(strict=True, pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")]
+Phone = Annotated[str, Field(strict=True, pattern=r"^\+?[0-9][0-9 ().-]{5,}[0-9]$")]
+Colour = Annotated[str, Field(strict=True, pattern=r"^#[0-9A-Fa-f]{6}$", description="A colour as #RRGGBB.")]
+PartialDate = Annotated[str, Field(strict=True), AfterValidator(_partial_date)]
+HttpsUrl = Annotated[str, Field(strict=True, pattern=r"^https://[^\s/$.?#][^\s]*$")]
+Markdown = Annotated[str, Field(strict=True, description="Markdown text."), AfterValidator(_text)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+# ---------------------------------------------------------------- people
+
+
+class Contact(Model):
+    cell: Phone | None = Field(None, description="Mobile number, shown as a tap-to-call link.")
+    office: Phone | None = Field(None, description="Office number, shown as a tap-to-call link.")
+    email: Email | None = Field(None, description="Email address, shown as a mailto: link.")
+
+
+class Person(Model):
+    name: Text = Field(description="Full name as printed, without credentials, e.g. 'Aditi J. Reis'.")
+    credentials: list[Text] = Field([], description="Degrees and certifications, e.g. [PharmD, BCPS].")
+    titles: list[Text] = Field([], description="Title and affiliation lines, one per line as printed.")
+    role: Id | None = Field(None, description="Default role (a key of `roles` in tablet.yaml).")
+    contact: Contact | None = Field(None, description="Phone numbers and email shown with the name.")
+
+
+class AuthorEntry(Model):
+    """An issue's author: a team member by `id`, or a one-off guest written out inline."""
+
+    id: Id | None = Field(None, description="Key of a person in the `team` of tablet.yaml.")
+    role: Id | None = Field(None, description="Key of `roles` in tablet.yaml; defaults to the person's role.")
+    name: Text | None = Field(None, description="For a one-off guest: full name without credentials.")
+    credentials: list[Text] = Field([], description="For a one-off guest: degrees and certifications.")
+    titles: list[Text] = Field([], description="For a one-off guest: title and affiliation lines.")
+    contact: Contact | None = Field(None, description="For a one-off guest: phone numbers and email.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AuthorEntry:
+        if self.id is None and self.name is None:
+            raise ValueError("an author needs either 'id' (a team member) or 'name' (a guest)")
+        if self.id is not None and (self.name or self.credentials or self.titles or self.contact):
+            raise ValueError(
+                "an author with 'id' takes its name, titles and contact from tablet.yaml; "
+                "remove the inline fields or the id"
+            )
+        return self
+
+
+# ---------------------------------------------------------------- tablet.yaml
+
+
+class Sender(Model):
+    name: Text = Field(description="Name shown in the email's From line.")
+    email: Email = Field(description="Address the email is sent from.")
+
+
+class Newsletter(Model):
+    name: Text = Field(description="The newsletter's name, e.g. 'The Tablet'.")
+    tagline: Text | None = Field(None, description="One line under the name in the masthead.")
+    organisation: Text = Field(description="The publishing organisation.")
+    section: Text = Field(description="The service or section, e.g. 'Palliative Care'.")
+    language: Annotated[str, Field(strict=True, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = Field(
+        "en-US", description="Language tag of the text, e.g. en-US."
+    )
+    sender: Sender = Field(description="Who the email comes from.")
+    base_url: HttpsUrl | None = Field(None, description="Where the archive is published (https://...).")
+
+
+class Colours(Model):
+    primary: Colour = Field(description="Masthead and headings.")
+    accent: Colour = Field(description="Rules, links and highlights.")
+    text: Colour = Field(description="Body text.")
+    muted: Colour = Field(description="Secondary text: affiliations, captions.")
+    sidebar: Colour = Field(description="Background of the author sidebar.")
+    callout: Colour = Field(description="Background of callout boxes.")
+
+
+class Fonts(Model):
+    body: FontFamily = Field(description="Font of the body text (ships with the project).")
+    headings: FontFamily = Field(description="Font of the masthead and headings (ships with the project).")
+
+
+class Brand(Model):
+    logo: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_./-]+\.(svg|png)$")] = Field(
+        description="Path of the logo inside the project's brand/ folder (SVG preferred)."
+    )
+    logo_alt: Text = Field(description="Text read out and shown instead of the logo.")
+    colours: Colours
+    fonts: Fonts
+
+
+class Topic(Model):
+    label: Text = Field(description="How the topic is shown.")
+    kind: TopicKind = Field(description="drug, drug-class, indication, symptom or topic.")
+
+
+class CallForTopics(Model):
+    text: Text = Field(description="The invitation printed in the sidebar.")
+    email: Email = Field(description="Where suggestions go.")
+
+
+class Config(Model):
+    """tablet.yaml: the newsletter itself, shared by every issue."""
+
+    newsletter: Newsletter
+    brand: Brand
+    team: dict[Id, Person] = Field(description="The team: people that issues name by id.")
+    roles: dict[Id, Text] = Field(description="Author roles and the heading each is listed under.")
+    call_for_topics: CallForTopics
+    reference_style: ReferenceStyle = Field("apa", description="apa, ama or vancouver.")
+    disclaimer: Text = Field(description="The standing disclaimer printed in every issue.")
+    callouts: dict[Id, Text] = Field(description="Callout kinds for `::: kind` blocks and their labels.")
+    topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
+
+    @model_validator(mode="after")
+    def _team_roles_exist(self) -> Config:
+        for key, person in self.team.items():
+            if person.role is not None and person.role not in self.roles:
+                raise ValueError(f"team member '{key}' has role '{person.role}', which is not in roles")
+        return self
+
+
+# ---------------------------------------------------------------- issue.yaml
+
+
+class Study(Model):
+    """One study in the literature review, summarised in the author's words."""
+
+    ref: Id = Field(description="Id of the study's entry in references.yaml.")
+    title: Text | None = Field(
+        None,
+        description="The heading as the author wrote it; leave out to print "
+        "the reference's title (validate warns when they differ).",
+    )
+    summary: list[Text] = Field([], description="Bullets as written, e.g. the design and population.")
+    design: Text | None = Field(None, description="Design, e.g. 'Randomized, double-blind, crossover'.")
+    n: WholeNumber | None = Field(None, description="Number of participants.")
+    population: Text | None = Field(None, description="Who was studied.")
+    intervention: Text | None = Field(None, description="Intervention and dose.")
+    duration: Text | None = Field(None, description="Study duration.")
+    outcomes: Text | None = Field(None, description="Outcomes measured (printed as 'Outcomes: ...').")
+    methods: Text | None = Field(None, description="Methods worth noting (printed as 'Methods: ...').")
+    results: Text | None = Field(None, description="Results (printed as 'Results: ...').")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Study:
+        if not (self.summary or self.design or self.outcomes or self.results):
+            raise ValueError("a study needs at least a summary, design, outcomes or results")
+        return self
+
+
+class IndicationGroup(Model):
+    indication: Text = Field(description="The indication heading, e.g. 'Fibromyalgia'.")
+    studies: list[Study] = Field(min_length=1, description="Studies for this indication, in order.")
+    note: Markdown | None = Field(None, description="Markdown printed after the studies (may hold callouts).")
+
+
+class Issue(Model):
+    """issue.yaml: the structured parts of one issue."""
+
+    number: WholeNumber = Field(description="Issue number.")
+    date: IsoDate = Field(description="Publication date, YYYY-MM-DD.")
+    title: Text = Field(description="Today's topic: the issue's title.")
+    topics: list[Id] = Field([], description="Topic tags from the vocabulary in tablet.yaml.")
+    reference_style: ReferenceStyle | None = Field(None, description="Overrides tablet.yaml for this issue.")
+    off_label: Boolean = Field(False, description="true when the issue discusses off-label use.")
+    authors: list[AuthorEntry] = Field(min_length=1, description="The author team, in order.")
+    pearls: list[Text] = Field([], description="Clinical pearls, one bullet each (markdown allowed).")
+    literature: list[IndicationGroup] = Field([], description="The literature review by indication.")
+    bottom_line: list[Text] = Field([], description="Bottom-line bullets (markdown allowed).")
+
+
+# ---------------------------------------------------------------- references.yaml
+
+ReferenceType = Literal["article-journal", "book", "chapter", "report", "webpage"]
+
+
+class Reference(Model):
+    """One reference, stored once as CSL-JSON fields; every printed form is generated from it."""
+
+    id: Id = Field(description="Citation key used in [@key] and in studies' `ref`.")
+    type: ReferenceType = Field("article-journal", description="CSL type of the work.")
+    author: list[Text] = Field(
+        min_length=1, description="Authors as 'Family, Given' (an organisation without a comma), in order."
+    )
+    title: Text = Field(description="Title of the article or work, as published.")
+    container_title: Text | None = Field(None, alias="container-title", description="Journal, full name.")
+    container_title_short: Text | None = Field(
+        None, alias="container-title-short", description="Journal, NLM abbreviation, e.g. 'Pain Med'."
+    )
+    issued: PartialDate = Field(description="Publication date: YYYY, YYYY-MM, YYYY-MM-DD or a range A/B.")
+    volume: Text | None = None
+    issue: Text | None = None
+    page: (
+        Annotated[str, Field(strict=True, pattern=r"^[A-Za-z]?\d+[A-Za-z]?([-–][A-Za-z]?\d+[A-Za-z]?)?$")]
+        | None
+    ) = Field(None, description="Page range, e.g. 663-672.")
+    article_number: Text | None = Field(None, alias="article-number", description="E-locator, e.g. e1080.")
+    DOI: Text | None = Field(
+        None, description="DOI without https://doi.org/, e.g. 10.1097/PR9.0000000000001080."
+    )
+    PMID: Text | None = Field(None, description="PubMed id, digits only.")
+    URL: HttpsUrl | None = Field(None, description="Web address, for works without a DOI.")
+
+
+class References(Model):
+    references: list[Reference] = Field([], description="Every reference of the issue.")

@@ -1,0 +1,330 @@
+"""Validation: the schema plus every cross-check (authors, topics, references, citations, assets),
+over one bundle or many, gathering every problem before anything is written."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from tablet_press import markdown
+from tablet_press.bundle import ASSETS_DIR, Bundle, Parts, read_parts
+from tablet_press.errors import Problem, did_you_mean
+from tablet_press.loader import Located, Mark, Path_
+from tablet_press.project import Project
+
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID = re.compile(r"^[1-9]\d{0,8}$")
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
+
+
+@dataclass
+class Report:
+    """What validation found: the bundles that loaded, and every problem (errors and warnings)."""
+
+    bundles: list[Bundle] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def failed(self, strict: bool = False) -> bool:
+        return bool(self.errors or (strict and self.warnings))
+
+
+@dataclass(frozen=True)
+class MarkdownText:
+    """A markdown text and how to place a position inside it in its file."""
+
+    text: str
+    file: str
+    field: str
+    source: Located | None = None
+    path: Path_ = ()
+
+    def at(self, found: markdown.Found) -> Mark:
+        if self.source is None:
+            return Mark(found.line, found.col)
+        return self.source.text_position(self.path, found.line, found.col)
+
+    def problem(
+        self, found: markdown.Found, message: str, hint: str = "", severity: str = "error"
+    ) -> Problem:
+        mark = self.at(found)
+        return Problem(self.file, mark.line, mark.col, message, self.field, severity, hint)  # type: ignore[arg-type]
+
+
+def validate(project: Project, paths: list[Path] | None = None) -> Report:
+    """Validate the given bundles (default: every bundle in issues/), all problems at once."""
+    report = Report()
+    targets = paths if paths else project.bundle_dirs()
+    for path in targets:
+        parts = read_parts(path, project.root)
+        report.problems += parts.problems
+        bundle = parts.bundle()
+        if bundle is not None:
+            report.problems += check_bundle(bundle, project)
+            report.bundles.append(bundle)
+        else:  # still check what could be read, so that one run reports everything
+            report.problems += _check_markdown(_prose_texts(parts), parts, project)
+    report.problems += _check_across(report.bundles)
+    report.problems.sort()
+    return report
+
+
+def _prose_texts(parts: Parts | Bundle) -> Iterator[MarkdownText]:
+    for prose in (parts.prose or {}).values():
+        yield MarkdownText(prose.text, prose.file, "")
+
+
+def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
+    """Every markdown text of a bundle: the prose files and the markdown fields of issue.yaml."""
+    yield from _prose_texts(bundle)
+    src = bundle.issue_source
+    issue = bundle.issue
+
+    def field_text(path: Path_, text: str | None) -> Iterator[MarkdownText]:
+        if text:
+            yield MarkdownText(text, src.file, ".".join(map(str, path)), src, path)
+
+    for i, pearl in enumerate(issue.pearls):
+        yield from field_text(("pearls", i), pearl)
+    for i, point in enumerate(issue.bottom_line):
+        yield from field_text(("bottom_line", i), point)
+    for g, group in enumerate(issue.literature):
+        yield from field_text(("literature", g, "note"), group.note)
+        for s, study in enumerate(group.studies):
+            for b, bullet in enumerate(study.summary):
+                yield from field_text(("literature", g, "studies", s, "summary", b), bullet)
+            for name in (
+                "design",
+                "population",
+                "intervention",
+                "duration",
+                "outcomes",
+                "methods",
+                "results",
+            ):
+                yield from field_text(("literature", g, "studies", s, name), getattr(study, name))
+
+
+def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
+    return [
+        *_check_authors(bundle, project),
+        *_check_topics(bundle, project),
+        *_check_references(bundle),
+        *_check_markdown(markdown_texts(bundle), bundle, project),
+    ]
+
+
+def _check_authors(bundle: Bundle, project: Project) -> Iterator[Problem]:
+    src, config = bundle.issue_source, project.config
+    for i, author in enumerate(bundle.issue.authors):
+        role = author.role
+        if author.id is not None:
+            person = config.team.get(author.id)
+            if person is None:
+                yield src.problem(
+                    ("authors", i, "id"),
+                    f"no team member '{author.id}' in tablet.yaml",
+                    hint=did_you_mean(author.id, config.team)
+                    or "add them to team: in tablet.yaml or write the guest out with name:",
+                )
+                continue
+            role = role or person.role
+        if role is None:
+            yield src.problem(
+                ("authors", i),
+                "this author needs a role",
+                hint=f"add role: with one of {', '.join(config.roles)}",
+            )
+        elif role not in config.roles:
+            yield src.problem(
+                ("authors", i, "role"),
+                f"unknown role '{role}'",
+                hint=did_you_mean(role, config.roles) or f"roles are: {', '.join(config.roles)}",
+            )
+
+
+def _check_topics(bundle: Bundle, project: Project) -> Iterator[Problem]:
+    vocabulary = project.config.topics
+    for i, topic in enumerate(bundle.issue.topics):
+        if topic not in vocabulary:
+            yield bundle.issue_source.problem(
+                ("topics", i),
+                f"unknown topic '{topic}'",
+                hint=did_you_mean(topic, vocabulary) or "add it to topics: in tablet.yaml",
+            )
+
+
+def _check_references(bundle: Bundle) -> Iterator[Problem]:
+    src = bundle.references_source
+    seen_ids: dict[str, int] = {}
+    seen_dois: dict[str, str] = {}
+    for i, ref in enumerate(bundle.references):
+        assert src is not None
+        if ref.id in seen_ids:
+            yield src.problem(
+                (i, "id"), f"duplicate reference id '{ref.id}' (also reference {seen_ids[ref.id] + 1})"
+            )
+        seen_ids.setdefault(ref.id, i)
+        if ref.DOI is not None:
+            if not DOI.match(ref.DOI):
+                yield src.problem(
+                    (i, "DOI"),
+                    f"malformed DOI '{ref.DOI}'",
+                    hint="a DOI starts with 10. and has a slash, e.g. 10.1002/ana.22006; "
+                    "leave out https://doi.org/",
+                )
+            elif ref.DOI.lower() in seen_dois:
+                yield src.problem(
+                    (i, "DOI"), f"duplicate DOI {ref.DOI} (also in '{seen_dois[ref.DOI.lower()]}')"
+                )
+            seen_dois.setdefault(ref.DOI.lower(), ref.id)
+        if ref.PMID is not None and not PMID.match(ref.PMID):
+            yield src.problem((i, "PMID"), f"malformed PMID '{ref.PMID}'", hint="a PMID is digits only")
+        if ref.type == "article-journal" and not (ref.page or ref.article_number):
+            yield src.problem(
+                (i, "id"),
+                f"reference '{ref.id}' has no pages or article number",
+                hint="add page: or article-number:",
+                severity="warning",
+            )
+
+    issue_src = bundle.issue_source
+    ids = [r.id for r in bundle.references]
+    summarised = set()
+    for g, group in enumerate(bundle.issue.literature):
+        for s, study in enumerate(group.studies):
+            summarised.add(study.ref)
+            record = bundle.reference(study.ref)
+            if record is None:
+                yield issue_src.problem(
+                    ("literature", g, "studies", s, "ref"),
+                    f"study refers to '{study.ref}', which is not in references.yaml",
+                    hint=did_you_mean(study.ref, ids),
+                )
+            elif study.title is not None and _fold(study.title) != _fold(record.title):
+                yield issue_src.problem(
+                    ("literature", g, "studies", s, "title"),
+                    f"study heading differs from the title of '{record.id}' in references.yaml: '{record.title}'",
+                    severity="warning",
+                    hint="check which is right; remove title: to print the reference's",
+                )
+    cited = {found.value for text in markdown_texts(bundle) for found in markdown.scan(text.text).citations}
+    for i, ref in enumerate(bundle.references):
+        if ref.id not in cited and ref.id not in summarised:
+            assert src is not None
+            yield src.problem(
+                (i, "id"),
+                f"reference '{ref.id}' is neither cited nor summarised in this issue",
+                hint="cite it with [@" + ref.id + "] or remove it if it is not needed",
+                severity="warning",
+            )
+
+
+def _fold(title: str) -> str:
+    return " ".join(title.casefold().split()).rstrip(".")
+
+
+def _check_markdown(
+    texts: Iterator[MarkdownText], bundle: Bundle | Parts, project: Project
+) -> Iterator[Problem]:
+    ids = [r.id for r in bundle.references]
+    kinds = project.config.callouts
+    for text in texts:
+        facts = markdown.scan(text.text)
+        for found in facts.citations:
+            if found.value not in ids:
+                yield text.problem(
+                    found,
+                    f"citation [@{found.value}] has no entry in references.yaml",
+                    hint=did_you_mean(found.value, ids),
+                )
+        for found in facts.callouts:
+            if found.value not in kinds:
+                yield text.problem(
+                    found,
+                    f"unknown callout kind '{found.value}'",
+                    hint=did_you_mean(found.value, kinds) or f"kinds are: {', '.join(kinds)}",
+                )
+        for found in facts.raw_html:
+            yield text.problem(
+                found,
+                f"raw HTML is not allowed in the text: {found.value[:40]!r}",
+                hint="use markdown (*italic*, **bold**, lists) instead",
+            )
+        for found in facts.links:
+            scheme = urlsplit(found.value).scheme.lower()
+            if not found.value or found.value == "#":
+                yield text.problem(found, "link has no destination", hint="link to the real address")
+            elif scheme not in ("https", "http", "mailto", "tel"):
+                yield text.problem(
+                    found,
+                    f"link '{found.value[:60]}' is not allowed",
+                    hint="links must start with https://, http://, mailto: or tel:",
+                )
+        for found in facts.images:
+            message = _image_problem(found.value, bundle.path)
+            if message:
+                yield text.problem(
+                    found,
+                    message,
+                    hint=f"put the image in the issue's {ASSETS_DIR}/ folder "
+                    f"and write ![description]({ASSETS_DIR}/name.png)",
+                )
+        for found in facts.too_deep:
+            yield text.problem(
+                found,
+                f"text is nested more than {markdown.MAX_NESTING} levels deep "
+                "(lists or quotes inside each other); deeper text would be lost",
+                hint="flatten the nesting",
+            )
+
+
+def _image_problem(src: str, bundle_dir: Path) -> str | None:
+    """Why an image source is refused, or None: only regular files in the bundle's assets/."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc:
+        return f"image '{src}' is not a file of this issue (only images in {ASSETS_DIR}/ are allowed)"
+    relative = PurePosixPath(unquote(parts.path))
+    if relative.is_absolute() or ".." in relative.parts or "\\" in src:
+        return f"image '{src}' points outside the issue folder"
+    if not relative.parts or relative.parts[0] != ASSETS_DIR:
+        return f"image '{src}' must be inside the issue's {ASSETS_DIR}/ folder"
+    if relative.suffix.lower() not in IMAGE_TYPES:
+        return f"image '{src}' is not a supported image type ({', '.join(IMAGE_TYPES)})"
+    target = bundle_dir / relative
+    if target.is_symlink() or any(p.is_symlink() for p in target.parents if bundle_dir in p.parents):
+        return f"image '{src}' is a symbolic link; copy the real file into {ASSETS_DIR}/"
+    if not target.exists():
+        return f"image '{src}' does not exist"
+    if not target.is_file():
+        return f"image '{src}' is not a regular file"
+    return None
+
+
+def _check_across(bundles: list[Bundle]) -> Iterator[Problem]:
+    """Problems between issues: two issues with one number, slugs that collide on some systems."""
+    numbers: dict[int, Bundle] = {}
+    folded: dict[str, Bundle] = {}
+    for bundle in bundles:
+        other = numbers.setdefault(bundle.issue.number, bundle)
+        if other is not bundle:
+            yield bundle.issue_source.problem(
+                ("number",), f"issue number {bundle.issue.number} is also used by '{other.slug}'"
+            )
+        key = unicodedata.normalize("NFKC", bundle.slug).casefold()
+        other = folded.setdefault(key, bundle)
+        if other is not bundle:
+            yield bundle.issue_source.problem(
+                (), f"folder name '{bundle.slug}' collides with '{other.slug}' on case-insensitive systems"
+            )
