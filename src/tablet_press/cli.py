@@ -23,7 +23,7 @@ def _friendly_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tablet_press.errors import BuildError, ValidationFailed
+        from tablet_press.errors import BuildError, InternalError, ValidationFailed
 
         try:
             return func(*args, **kwargs)
@@ -36,8 +36,12 @@ def _friendly_errors(func: F) -> F:
         except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # an internal error: say where to report it, not a traceback
+            where: str = ""
+            cause: BaseException = exc
+            if isinstance(exc, InternalError) and exc.__cause__ is not None:
+                where, cause = f" {exc.where}", exc.__cause__
             click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
+                f"internal error{where}: {type(cause).__name__}: {cause}\n"
                 f"This is a bug in tablet-press; please report it at {ISSUE_TRACKER} "
                 f"with the command you ran (set TABLET_DEBUG=1 for details).",
                 err=True,
@@ -95,6 +99,38 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder for the outputs: OUT/<slug>/<slug>.pdf and friends.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (run this before sending).")
+@_friendly_errors
+def build(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
+    """Validate, then typeset each issue (default: all) into PDF and email outputs."""
+    from tablet_press.build import build as run
+    from tablet_press.project import load_project
+
+    project = load_project(paths[0] if paths else Path.cwd())
+    out = out if out.is_absolute() else Path.cwd() / out
+    report, built = run(
+        project,
+        list(paths) or None,
+        out,
+        strict=strict,
+        progress=lambda slug: click.echo(f"building {slug} ...", err=True),
+    )
+    _print_problems(report.warnings)
+    for issue in built:
+        for file in issue.files:
+            click.echo(f"wrote {file.relative_to(Path.cwd()) if file.is_relative_to(Path.cwd()) else file}")
+
+
+@cli.command()
 @click.argument("kind", type=click.Choice(["issue", "tablet", "references"]), default="issue")
 def schema(kind: str) -> None:
     """Print the JSON Schema of issue.yaml, tablet.yaml or references.yaml."""
@@ -117,6 +153,34 @@ def new(slug: str) -> None:
         f"created {folder.relative_to(project.root)}/: fill in issue.yaml and the .md files, "
         f"then run 'tablet validate {folder.relative_to(project.root)}'"
     )
+
+
+@cli.group()
+def refs() -> None:
+    """Work with an issue's references (references.yaml)."""
+
+
+@refs.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--issue",
+    type=click.Path(path_type=Path),
+    help="The issue folder to add to (default: the issue folder you are in).",
+)
+@_friendly_errors
+def refs_import(file: Path, issue: Path | None) -> None:
+    """Import a .bib, .json or .ris file.
+
+    Appends the references in FILE (BibTeX, CSL-JSON or RIS, as Zotero, EndNote and Mendeley export
+    them) to the issue's references.yaml; those whose DOI (or PMID) is already there are skipped and
+    listed.
+    """
+    from tablet_press.project import load_project
+    from tablet_press.refimport import import_file
+
+    project = load_project(issue or Path.cwd())
+    for line in import_file(project, file, issue, Path.cwd()).report():
+        click.echo(line)
 
 
 def main() -> None:

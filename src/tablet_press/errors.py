@@ -48,6 +48,14 @@ class BuildError(Exception):
     """A user-caused failure while producing outputs (an asset refused, a limit exceeded)."""
 
 
+class InternalError(Exception):
+    """A bug in tablet-press, with what it was working on (the cause is chained)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(where)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)'-style hint, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

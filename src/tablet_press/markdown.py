@@ -21,6 +21,10 @@ from mdit_py_plugins.container import container_plugin
 CITE_KEY = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
 _CITATION = re.compile(rf"\[(@{CITE_KEY}(?:\s*;\s*@{CITE_KEY})*)\]")
 ALLOWED_SCHEMES = ("https:", "http:", "mailto:", "tel:")
+# A link or image destination in the source: <anything> or a run with one level of balanced brackets.
+_DESTINATION = re.compile(
+    r"(?P<bang>!?)\[[^\]]*\]\(\s*(?:<(?P<angle>[^>\n]*)>|(?P<bare>(?:[^()\s]|\([^()\s]*\))+))"
+)
 # markdown-it's own limit; content nested deeper is dropped by it, so deeper input is refused.
 MAX_NESTING = 20
 
@@ -129,11 +133,17 @@ def scan(text: str) -> Facts:
             facts.raw_html.append(
                 Found("html", token.content.strip(), *locate(token.content.strip()[:20], line))
             )
-    # Links markdown-it refused (javascript:, data:, ...) stay as text; report them from the source.
+    # Links and images markdown-it refused (javascript:, data:, ...) stay as text; report them from
+    # the source so the author learns why.
     for number, source in enumerate(lines):
-        for match in re.finditer(r"\]\(\s*<?([^)\s>]+)", source):
-            if not _validate_link(match.group(1)):
-                facts.links.append(Found("link", match.group(1), number + 1, match.start(1) + 1))
+        for match in _DESTINATION.finditer(source):
+            url = match.group("angle") if match.group("angle") is not None else match.group("bare")
+            if not _validate_link(url):
+                kind = "image" if match.group("bang") else "link"
+                found = Found(
+                    kind, url, number + 1, match.start("angle" if match.group("angle") else "bare") + 1
+                )
+                (facts.images if kind == "image" else facts.links).append(found)
     if _too_deep(tokens):
         facts.too_deep.append(Found("nesting", str(MAX_NESTING), 1, 1))
     return facts
@@ -183,3 +193,66 @@ def _render_callout_close(
 
 def renderer(cite: Cite, callout_labels: dict[str, str]) -> _Renderer:
     return _Renderer(cite, callout_labels)
+
+
+class _TextRenderer:
+    """The same token stream as plain text: paragraphs, '- ' bullets, 'LABEL: text' callouts,
+    links as 'text (address)'. Wrapping is left to the plain-text template."""
+
+    def __init__(self, cite: Cite, callout_labels: dict[str, str]) -> None:
+        self.cite = cite
+        self.labels = callout_labels
+
+    def render(self, text: str, *, inline: bool = False) -> str:
+        md = _parser()
+        if inline:
+            return self._inline(md.parseInline(text)[0].children or [])
+        blocks: list[tuple[str, bool]] = []
+        prefix: list[str] = []
+        label = ""
+        for token in md.parse(text):
+            if token.type == "container_callout_open":
+                kind = token.info.strip().split()[0]
+                label = self.labels.get(kind, kind.upper()) + ": "
+            elif token.type in ("bullet_list_open", "ordered_list_open"):
+                prefix.append("- " if token.type == "bullet_list_open" else "1. ")
+            elif token.type in ("bullet_list_close", "ordered_list_close"):
+                prefix.pop()
+            elif token.type == "inline":
+                lead = ("  " * (len(prefix) - 1) + prefix[-1]) if prefix else ""
+                blocks.append((lead + label + self._inline(token.children or []), bool(prefix)))
+                label = ""
+            elif token.type in ("code_block", "fence", "html_block"):
+                blocks.append((token.content.rstrip("\n"), False))
+        out = ""
+        for i, (block, in_list) in enumerate(blocks):
+            if i:
+                out += "\n" if in_list and blocks[i - 1][1] else "\n\n"
+            out += block
+        return out
+
+    def _inline(self, tokens: Sequence[Token]) -> str:
+        out: list[str] = []
+        links: list[tuple[int, str]] = []
+        for token in tokens:
+            if token.type in ("text", "code_inline", "html_inline"):
+                out.append(token.content)
+            elif token.type in ("softbreak", "hardbreak"):
+                out.append(" " if token.type == "softbreak" else "\n")
+            elif token.type == "citation":
+                out.append(self.cite(token.meta["keys"]))
+            elif token.type == "link_open":
+                links.append((len(out), str(token.attrs.get("href", ""))))
+            elif token.type == "link_close" and links:
+                start, href = links.pop()
+                text = "".join(out[start:])
+                del out[start:]
+                shown = href.removeprefix("mailto:").removeprefix("tel:")
+                out.append(text if shown in text else f"{text} ({href})")
+            elif token.type == "image":
+                out.append(f"[{token.content or 'image'}]")
+        return "".join(out)
+
+
+def text_renderer(cite: Cite, callout_labels: dict[str, str]) -> _TextRenderer:
+    return _TextRenderer(cite, callout_labels)

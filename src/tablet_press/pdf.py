@@ -1,0 +1,153 @@
+"""Print HTML -> PDF with WeasyPrint, locked down: a URL fetcher that serves only regular files from
+the allowed folders, and every error WeasyPrint logs turned into a build failure naming the asset."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import os
+import signal
+import stat
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from tablet_press.errors import BuildError
+from tablet_press.fonts import font_face_css
+from tablet_press.model import FontFamily
+
+PDF_VARIANT = "pdf/ua-1"
+MAX_ASSET_BYTES = 10_000_000
+RENDER_SECONDS = 120  # a normal issue takes about a second; this stops pathological input
+
+
+class Refused(Exception):
+    """A resource the locked-down fetcher will not serve."""
+
+
+def make_fetcher(allowed: Sequence[Path]) -> Any:
+    """A WeasyPrint URLFetcher serving only regular files inside `allowed` folders (after resolving
+    symlinks): no network, no data: URLs, no files elsewhere, no FIFOs or devices."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    roots = [Path(os.path.realpath(p)) for p in allowed]
+
+    class LockedFetcher(URLFetcher):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"file"})
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            try:
+                path = self._check(url)
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
+            except Refused as exc:
+                self.refused.append(f"{exc}")
+                raise
+
+        def _check(self, url: str) -> Path:
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                raise Refused(
+                    f"'{url[:80]}' is not a local file of the issue (network and data: URLs are refused)"
+                )
+            asked = unquote(parts.path)
+            path = Path(os.path.realpath(asked))
+            if not any(path == root or root in path.parents for root in roots):
+                leads = f" (a link to '{path}')" if str(path) != os.path.normpath(asked) else ""
+                raise Refused(f"'{asked}'{leads} is outside the issue, styles, templates and fonts")
+            try:
+                info = path.stat()
+            except OSError:
+                raise Refused(f"'{path}' does not exist") from None
+            if not stat.S_ISREG(info.st_mode):
+                raise Refused(f"'{path}' is not a regular file")
+            if info.st_size > MAX_ASSET_BYTES:
+                raise Refused(f"'{path}' is {info.st_size:,} bytes; the limit is {MAX_ASSET_BYTES:,}")
+            return path
+
+    return LockedFetcher()
+
+
+@contextmanager
+def _weasyprint_errors() -> Iterator[list[str]]:
+    """Collect WeasyPrint's error records (missing or refused resources) without touching global logging."""
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(level=logging.ERROR)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def _time_limit(seconds: int, what: str) -> Iterator[None]:
+    """Stop a render that runs too long (only possible in the main thread, where signals arrive)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise BuildError(f"{what}: typesetting took longer than the limit of {seconds} seconds")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@cache
+def _font_config() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def write_pdf(
+    html: str,
+    *,
+    base_url: Path,
+    allowed: Sequence[Path],
+    fonts: Sequence[FontFamily],
+    what: str,
+    identity: str = "",
+) -> bytes:
+    """Typeset `html` into PDF bytes; raises BuildError naming every resource that failed.
+
+    `identity` seeds the PDF's file identifier, so the same issue gives the same bytes wherever the
+    project lives on disk (the HTML itself holds absolute file: URLs)."""
+    from weasyprint import CSS, HTML
+
+    fetcher = make_fetcher(allowed)
+    config = _font_config()
+    with _weasyprint_errors() as errors, _time_limit(RENDER_SECONDS, what):
+        sheets = [CSS(string=font_face_css(list(fonts)), font_config=config, url_fetcher=fetcher)]
+        document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
+        pdf = document.write_pdf(
+            stylesheets=sheets,
+            font_config=config,
+            pdf_variant=PDF_VARIANT,
+            pdf_identifier=hashlib.sha256((identity or html).encode()).hexdigest()[:32].encode(),
+        )
+    # WeasyPrint also logs each refusal ("Failed to load ...: Refused: ..."): say each once.
+    problems = fetcher.refused + [e for e in errors if "Refused: " not in e]
+    if problems:
+        raise BuildError(f"{what}: the PDF could not be made:\n  " + "\n  ".join(problems))
+    assert isinstance(pdf, bytes)
+    return pdf

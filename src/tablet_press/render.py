@@ -1,0 +1,277 @@
+"""Issue -> the three views (print HTML, email HTML, plain text): one Jinja environment, one view model.
+
+Pure: takes a validated Bundle and the Project, returns strings; no file is written here. The view
+model hands templates ready values (formatted names, short cites, references, HTML fragments with
+their plain-text twins) so that templates hold layout only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from tablet_press import markdown
+from tablet_press.bundle import Bundle
+from tablet_press.model import AuthorEntry, Contact, Study
+from tablet_press.project import Project
+
+if TYPE_CHECKING:
+    from tablet_press.references import Bibliography
+
+OFF_LABEL_NOTICE = (
+    "This issue discusses off-label use: uses, doses or routes not approved by the FDA. "
+    "Check the evidence, local policy and the patient's circumstances before prescribing."
+)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of the pharmacist's text, ready for both kinds of output."""
+
+    html: Markup
+    text: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    name: str  # "Maria Felton Lowry, PharmD, BCPS, BCGP"
+    titles: tuple[str, ...]
+    contact: Contact | None
+
+
+@dataclass(frozen=True)
+class AuthorGroup:
+    label: str
+    people: tuple[PersonView, ...]
+
+
+@dataclass(frozen=True)
+class Bullet:
+    label: str  # "Outcomes", or "" for a bullet as written
+    body: Fragment
+
+
+@dataclass(frozen=True)
+class StudyView:
+    cite: str
+    url: str | None
+    title: str
+    bullets: tuple[Bullet, ...]
+
+
+@dataclass(frozen=True)
+class ReferenceView:
+    anchor: str
+    entry: Fragment  # formatted by the citation engine (references.py), already escaped
+
+
+@dataclass(frozen=True)
+class GroupView:
+    indication: str
+    studies: tuple[StudyView, ...]
+    note: Fragment | None
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """Everything a template may show, computed once per issue."""
+
+    config: Any
+    slug: str
+    number: int
+    date: date
+    date_text: str
+    title: str
+    kicker: str
+    author_groups: tuple[AuthorGroup, ...]
+    author_names: tuple[str, ...]
+    keywords: tuple[str, ...]
+    prose: dict[str, Fragment]
+    pearls: tuple[Fragment, ...]
+    literature: tuple[GroupView, ...]
+    bottom_line: tuple[Fragment, ...]
+    references: tuple[ReferenceView, ...]
+    numbered_references: bool
+    off_label_notice: str | None
+    preheader: str
+
+
+def _person(
+    name: str, credentials: Sequence[str], titles: Sequence[str], contact: Contact | None
+) -> PersonView:
+    full = ", ".join([name, *credentials])
+    return PersonView(full, tuple(titles), contact)
+
+
+def _author_groups(bundle: Bundle, project: Project) -> tuple[AuthorGroup, ...]:
+    config = project.config
+    grouped: dict[str, list[PersonView]] = {}
+    for entry in bundle.issue.authors:
+        person, role = _resolve(entry, project)
+        grouped.setdefault(role, []).append(person)
+    return tuple(AuthorGroup(config.roles[role], tuple(people)) for role, people in grouped.items())
+
+
+def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
+    if entry.id is not None:
+        member = project.config.team[entry.id]
+        role = entry.role or member.role
+        assert role is not None  # validation guarantees a role
+        return _person(member.name, member.credentials, member.titles, member.contact), role
+    assert entry.name is not None and entry.role is not None
+    return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
+
+
+def citation_order(bundle: Bundle) -> list[str]:
+    """Reference ids in the order the issue first cites or summarises them, as printed."""
+    order: list[str] = []
+
+    def add(text: str | None) -> None:
+        if text:
+            order.extend(f.value for f in markdown.scan(text).citations)
+
+    prose = bundle.prose
+    for part in ("background", "mechanism", "pharmacokinetics"):
+        add(prose[part].text if part in prose else None)
+    for pearl in bundle.issue.pearls:
+        add(pearl)
+    for part in ("anecdote", "literature"):
+        add(prose[part].text if part in prose else None)
+    for group in bundle.issue.literature:
+        for study in group.studies:
+            order.append(study.ref)
+            for text in _study_texts(study):
+                add(text)
+        add(group.note)
+    for point in bundle.issue.bottom_line:
+        add(point)
+    add(prose["closing"].text if "closing" in prose else None)
+    return list(dict.fromkeys(order))
+
+
+_LABELLED = (
+    ("design", "Design"),
+    ("population", "Population"),
+    ("intervention", "Intervention and dose"),
+    ("duration", "Duration"),
+    ("outcomes", "Outcomes"),
+    ("methods", "Methods"),
+    ("results", "Results"),
+)
+
+
+def _study_bullets(study: Study) -> Iterator[tuple[str, str]]:
+    """A study's bullets as (label, markdown), in print order: the summary as written, then the facts."""
+    for text in study.summary:
+        yield "", text
+    if study.n is not None:
+        yield "Participants", f"n={study.n}"
+    for name, label in _LABELLED:
+        value = getattr(study, name)
+        if value:
+            yield label, value
+
+
+def _study_texts(study: Study) -> Iterator[str]:
+    return (text for _, text in _study_bullets(study))
+
+
+class _Texts:
+    """Markdown -> Fragment (HTML and plain text) with this issue's citations."""
+
+    def __init__(self, bibliography: Bibliography, callouts: dict[str, str]) -> None:
+        self.html = markdown.renderer(bibliography.cite_html, callouts)
+        self.plain = markdown.text_renderer(bibliography.cite_text, callouts)
+
+    def block(self, text: str) -> Fragment:
+        return Fragment(Markup(self.html.render(text)), self.plain.render(text))
+
+    def inline(self, text: str) -> Fragment:
+        return Fragment(Markup(self.html.render(text, inline=True)), self.plain.render(text, inline=True))
+
+
+def issue_view(bundle: Bundle, project: Project) -> IssueView:
+    """The view model of one issue."""
+    from tablet_press.references import Bibliography, reference_url, short_cite
+
+    config = project.config
+    issue = bundle.issue
+    style = issue.reference_style or config.reference_style
+    bibliography = Bibliography(bundle.references, style, citation_order(bundle))
+    texts = _Texts(bibliography, config.callouts)
+
+    def study_view(study: Study) -> StudyView:
+        ref = bundle.reference(study.ref)
+        assert ref is not None  # validation guarantees it
+        return StudyView(
+            short_cite(ref),
+            reference_url(ref),
+            study.title or ref.title,
+            tuple(Bullet(label, texts.inline(t)) for label, t in _study_bullets(study)),
+        )
+
+    literature = tuple(
+        GroupView(
+            g.indication, tuple(study_view(s) for s in g.studies), texts.block(g.note) if g.note else None
+        )
+        for g in issue.literature
+    )
+    author_groups = _author_groups(bundle, project)
+    bottom = [texts.inline(p) for p in issue.bottom_line]
+    return IssueView(
+        config=config,
+        slug=bundle.slug,
+        number=issue.number,
+        date=issue.date,
+        date_text=f"{issue.date:%B} {issue.date.day}, {issue.date.year}",
+        title=issue.title,
+        kicker="TODAY’S TOPIC",
+        author_groups=author_groups,
+        author_names=tuple(p.name for g in author_groups for p in g.people),
+        keywords=tuple(config.topics[t].label for t in issue.topics),
+        prose={part: texts.block(p.text) for part, p in bundle.prose.items()},
+        pearls=tuple(texts.inline(p) for p in issue.pearls),
+        literature=literature,
+        bottom_line=tuple(bottom),
+        references=tuple(
+            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text)) for e in bibliography.entries()
+        ),
+        numbered_references=True,
+        off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
+        preheader=" — ".join([issue.title, *(b.text for b in bottom[:1])]),
+    )
+
+
+def tel_uri(number: str) -> str:
+    """A tap-to-call link; ten-digit numbers are North American (the team's), others kept as written."""
+    digits = "".join(c for c in number if c.isdigit())
+    if number.startswith("+"):
+        return f"tel:+{digits}"
+    return f"tel:+1{digits}" if len(digits) == 10 else f"tel:{digits}"
+
+
+@cache
+def environment(templates: Path) -> jinja2.Environment:
+    """The one Jinja environment per templates folder: autoescaped, strict about undefined names."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tel"] = tel_uri
+    return env
+
+
+def render(template: str, view: IssueView, project: Project, **extra: Any) -> str:
+    """Render one template of the project with the issue's view."""
+    return environment(project.templates_dir).get_template(template).render(issue=view, **extra)
