@@ -28,8 +28,9 @@ from tablet_press.errors import Problem
 Path_ = tuple[str | int, ...]
 MAX_FILE_BYTES = 2_000_000
 _NULLS = {"", "~", "null", "Null", "NULL"}
-# C0/C1 controls other than tab and newline, which would otherwise reach a terminal or a PDF.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls other than tab and newline (terminal escapes), and bidirectional overrides that can
+# make text read differently from how it is stored ("Trojan Source"): never wanted in a newsletter.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,21 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
                 hint="save it as UTF-8 in your editor",
             )
         ]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = _CONTROL.search(text)
+    if bad and not path.suffix.startswith(".y"):  # YAML reports its own, with the field
+        head = text[: bad.start()]
+        line, col = head.count("\n") + 1, bad.start() - (head.rfind("\n") + 1) + 1
+        return None, [
+            Problem(
+                shown,
+                line,
+                col,
+                f"text contains the control character {bad.group()!r}",
+                hint="remove it; it can corrupt terminals and outputs",
+            )
+        ]
+    return text, []
 
 
 _HINTS = {

@@ -18,7 +18,8 @@ from tablet_press.project import Project
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+MAX_IMAGE_PIXELS = 25_000_000  # about 5000 x 5000: plenty for print at 300 dpi, far from a decompression bomb
 
 
 @dataclass
@@ -215,7 +216,8 @@ def _check_references(bundle: Bundle) -> Iterator[Problem]:
             elif study.title is not None and _fold(study.title) != _fold(record.title):
                 yield issue_src.problem(
                     ("literature", g, "studies", s, "title"),
-                    f"study heading differs from the title of '{record.id}' in references.yaml: '{record.title}'",
+                    f"study heading differs from the title of '{record.id}' in references.yaml: "
+                    f"'{record.title}'",
                     severity="warning",
                     hint="check which is right; remove title: to print the reference's",
                 )
@@ -259,7 +261,7 @@ def _check_markdown(
         for found in facts.raw_html:
             yield text.problem(
                 found,
-                f"raw HTML is not allowed in the text: {found.value[:40]!r}",
+                f"raw HTML is not allowed in the text: {_first_tag(found.value)!r}",
                 hint="use markdown (*italic*, **bold**, lists) instead",
             )
         for found in facts.links:
@@ -290,6 +292,11 @@ def _check_markdown(
             )
 
 
+def _first_tag(html: str) -> str:
+    match = re.match(r"<[^>]*>?", html)
+    return (match.group() if match else html)[:60]
+
+
 def _image_problem(src: str, bundle_dir: Path) -> str | None:
     """Why an image source is refused, or None: only regular files in the bundle's assets/."""
     parts = urlsplit(src)
@@ -309,6 +316,23 @@ def _image_problem(src: str, bundle_dir: Path) -> str | None:
         return f"image '{src}' does not exist"
     if not target.is_file():
         return f"image '{src}' is not a regular file"
+    return _image_content_problem(src, target)
+
+
+def _image_content_problem(src: str, target: Path) -> str | None:
+    """Decode the header with Pillow before WeasyPrint sees it: fake, broken and huge images are errors."""
+    from PIL import Image
+
+    try:
+        with Image.open(target) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return f"image '{src}' is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
+            image.verify()
+    except Image.DecompressionBombError:
+        return f"image '{src}' is too large to decode safely (limit {MAX_IMAGE_PIXELS:,} pixels)"
+    except Exception:  # Pillow raises many kinds for broken files; all mean the same to the author
+        return f"image '{src}' is not a readable image (broken or not really a {target.suffix[1:].upper()})"
     return None
 
 

@@ -1,0 +1,197 @@
+"""Hostile and broken drafts (tests/hostile/cases/*): each is refused with its exact file:line message,
+or rendered safely with its marker text in every output; never a traceback, never a network request,
+never a change to earlier outputs.
+
+A case folder holds files laid over tests/fixtures/good/minimal/ and either expect.txt (the exact
+lines `tablet build` must print) or safe.txt (text that must appear, as text, in every output).
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from click.testing import Result
+
+from conftest import FIXTURES, copy_project
+
+CASES = Path(__file__).parent / "cases"
+EXPECT = sorted(p.name for p in CASES.iterdir() if (p / "expect.txt").exists())
+SAFE = sorted(p.name for p in CASES.iterdir() if (p / "safe.txt").exists())
+
+
+class _Sink(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Sink.hits.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[int]:
+    """A local HTTP server that counts requests: no build may ever reach it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    assert _Sink.hits == [], f"a build reached the network: {_Sink.hits}"
+
+
+# Inputs that cannot live in git as plain files are made here.
+def _symlink_out(bundle: Path) -> None:
+    (bundle / "assets").mkdir(exist_ok=True)
+    (bundle / "assets" / "evil.png").symlink_to("/etc/passwd")
+
+
+def _fifo(bundle: Path) -> None:
+    (bundle / "assets").mkdir(exist_ok=True)
+    os.mkfifo(bundle / "assets" / "pipe.png")
+
+
+def _too_large(bundle: Path) -> None:
+    text = (bundle / "issue.yaml").read_text()
+    (bundle / "issue.yaml").write_text(text + "# " + "x" * 2_100_000 + "\n")
+
+
+SETUP: dict[str, Callable[[Path], None]] = {
+    "image-symlink-out": _symlink_out,
+    "image-fifo": _fifo,
+    "yaml-too-large": _too_large,
+}
+
+
+def make_case(project: Path, name: str, port: int) -> Path:
+    bundle = project / "issues" / "hostile"
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    shutil.copytree(FIXTURES / "good" / "minimal", bundle)
+    for file in (CASES / name).rglob("*"):
+        if file.is_file() and file.name not in ("expect.txt", "safe.txt"):
+            target = bundle / file.relative_to(CASES / name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.read_bytes().replace(b"{SINK}", str(port).encode()))
+    SETUP.get(name, lambda _: None)(bundle)
+    return bundle
+
+
+def _build(project: Path, run: Callable[..., Result]) -> Result:
+    return run("build", "issues/hostile", cwd=project)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()} if folder.exists() else {}
+
+
+@pytest.mark.parametrize("name", EXPECT)
+def test_refused_with_exact_message(name: str, tmp_path: Path, sink: int, run: Callable[..., Result]) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    # An earlier good build, which the hostile one must leave byte-identical.
+    make_case(project, "safe-entities", sink)
+    assert _build(project, run).exit_code == 0
+    before = _snapshot(project / "dist" / "hostile")
+    assert before
+
+    make_case(project, name, sink)
+    result = _build(project, run)
+    expected = (CASES / name / "expect.txt").read_text(encoding="utf-8").replace("{SINK}", str(sink))
+    assert result.stdout == expected
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert _snapshot(project / "dist" / "hostile") == before
+    assert not list((project / "dist").rglob("*.tmp"))
+    assert _Sink.hits == []
+
+
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.parametrize("name", SAFE)
+def test_rendered_safely(name: str, tmp_path: Path, sink: int, run: Callable[..., Result]) -> None:
+    from lxml import html as lxml_html
+
+    from seedtext import normalise
+
+    project = copy_project(tmp_path / "p", bundles=())
+    make_case(project, name, sink)
+    result = _build(project, run)
+    assert result.exit_code == 0, result.output
+    out = project / "dist" / "hostile"
+    texts = {}
+    if shutil.which("pdftotext") or os.environ.get("CI"):
+        texts["pdf"] = _pdf_text(out / "hostile.pdf")
+    for suffix in ("html", "txt"):
+        file = out / f"hostile.{suffix}"
+        if file.exists():
+            content = file.read_text(encoding="utf-8")
+            if suffix == "html":
+                tree = lxml_html.fromstring(content)
+                assert not tree.xpath("//script | //iframe | //*[@onclick] | //*[@onmouseover]")
+                assert not [a for a in tree.xpath("//a/@href") if a.lower().startswith("javascript")]
+                content = tree.text_content()
+            texts[suffix] = content
+    assert texts, "no output to check"
+    for marker in (CASES / name / "safe.txt").read_text(encoding="utf-8").splitlines():
+        for kind, text in texts.items():
+            assert normalise(marker) in normalise(text), f"{marker!r} missing from the {kind}"
+    assert _Sink.hits == []
+
+
+def test_there_are_at_least_40_hostile_inputs() -> None:
+    assert len(EXPECT) + len(SAFE) >= 40
+
+
+def test_output_folder_inside_the_bundles_is_refused(
+    tmp_path: Path, sink: int, run: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    bundle = make_case(project, "safe-entities", sink)
+    before = {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    result = run("build", "--out", "issues/hostile", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "error: the output folder issues/hostile is inside issues/; outputs never go into bundles\n"
+    )
+    assert {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+
+
+def test_symlinked_output_file_is_refused_and_its_target_untouched(
+    tmp_path: Path, sink: int, run: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    make_case(project, "safe-entities", sink)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = project / "dist" / "hostile"
+    out.mkdir(parents=True)
+    (out / "hostile.pdf").symlink_to(victim)
+    result = run("build", cwd=project)
+    assert result.exit_code == 1
+    assert "is a symbolic link; refusing to write through it" in result.stderr
+    assert victim.read_text() == "precious"
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("slug", ["con", "aux-notes", "Upper", "trailing-", "dots.", "é-accent"])
+def test_unsafe_folder_names_are_errors(slug: str, tmp_path: Path, run: Callable[..., Result]) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    shutil.copytree(FIXTURES / "good" / "minimal", project / "issues" / slug)
+    result = run("validate", cwd=project)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"issues/{slug}:1:1: error: '{slug}' is ")
