@@ -393,7 +393,7 @@ def test_a_base_url_adds_links_to_the_web_version_and_the_pdf(tmp_path: Path) ->
     view = issue_view(bundle, project)
     html, _ = email_html(view, bundle, project)
     text = email_text(view, project)
-    folder = f"https://example.org/the-tablet/{SAMPLE}/"
+    folder = f"https://example.org/the-tablet/2025/{SAMPLE}/"  # the archive's permalink
     links = parse(html).xpath("//a[@href]")
     assert {a.text_content(): a.get("href") for a in links[:2]} == {
         "Read this issue online": folder,

@@ -11,7 +11,7 @@ from click.testing import Result
 
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 from tablet_press.bundle import load_bundle
-from tablet_press.refimport import _bib_name, _latex
+from tablet_press.refformats import _bib_name, _latex
 
 REFS = FIXTURES / "refs"
 FORMATS = ["three.bib", "three.json", "three.ris"]

@@ -14,6 +14,7 @@ from tablet_press.schema import parse
 ISSUE_FILE = "issue.yaml"
 REFERENCES_FILE = "references.yaml"
 ASSETS_DIR = "assets"
+PUBLISHED_DIR = "published"  # written by `tablet publish` only: the outputs as sent, and their hashes
 # The prose of an issue, one markdown file per part, printed in this order around the structured parts.
 PROSE_PARTS = {
     "background": "Background",
@@ -148,7 +149,7 @@ def read_parts(path: Path, root: Path) -> Parts:
     prose: dict[str, Prose] = {}
     for file in sorted(path.iterdir()):
         name = file.name
-        if name.startswith(".") or name in (ISSUE_FILE, REFERENCES_FILE, ASSETS_DIR):
+        if name.startswith(".") or name in (ISSUE_FILE, REFERENCES_FILE, ASSETS_DIR, PUBLISHED_DIR):
             continue
         if file.suffix == ".md" and file.stem in PROSE_PARTS:
             text, found = read_text(file, display_path(file, root))

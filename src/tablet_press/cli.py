@@ -7,6 +7,7 @@ stay fast and never load WeasyPrint.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -181,6 +182,86 @@ def refs_import(file: Path, issue: Path | None) -> None:
     project = load_project(issue or Path.cwd())
     for line in import_file(project, file, issue, Path.cwd()).report():
         click.echo(line)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="Folder of the static site.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1), default=None, help="Issues built at once (default: all cores)."
+)
+@_friendly_errors
+def archive(out: Path, jobs: int | None) -> None:
+    """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""
+    from tablet_press.archive import archive as run
+    from tablet_press.project import load_project
+
+    project = load_project(Path.cwd())
+    out = out if out.is_absolute() else Path.cwd() / out
+    if sys.stderr.isatty():  # a progress bar for people; logs and CI get the summary line only
+        with click.progressbar(length=len(project.bundle_dirs()), label="archive", file=sys.stderr) as bar:
+            report = run(project, out, jobs=jobs, progress=lambda slug, status: bar.update(1))
+    else:
+        report = run(project, out, jobs=jobs)
+    for _, problems in sorted(report.failed.items()):
+        for line in problems:
+            click.echo(line)
+    click.echo(report.summary(), err=True)
+    raise SystemExit(1 if report.failed else 0)
+
+
+@cli.command()
+@click.argument("slug")
+@click.option(
+    "--date",
+    "when",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Publication date, YYYY-MM-DD (default: today).",
+)
+@_friendly_errors
+def publish(slug: str, when: Any) -> None:
+    """Freeze an issue as sent: store its outputs and the sha256 of sources and outputs."""
+    from datetime import date
+
+    from tablet_press.build import outputs
+    from tablet_press.errors import ValidationFailed
+    from tablet_press.project import load_project
+    from tablet_press.publish import publish as run
+    from tablet_press.validate import validate as check
+
+    project = load_project(Path.cwd())
+    report = check(project, [project.issues_dir / slug])
+    if report.errors or not report.bundles:
+        raise ValidationFailed(report.problems)
+    bundle = report.bundles[0]
+    manifest = run(project, bundle, outputs(bundle, project), when.date() if when else date.today())
+    click.echo(
+        f"published issues/{slug} on {manifest.published.isoformat()}: "
+        f"{len(manifest.outputs)} outputs frozen in issues/{slug}/published/"
+    )
+
+
+@cli.command()
+@_friendly_errors
+def verify() -> None:
+    """Check every published issue: outputs as sent, sources unchanged or corrected."""
+    from tablet_press.project import load_project
+    from tablet_press.publish import verify as run
+    from tablet_press.validate import validate as check
+
+    project = load_project(Path.cwd())
+    report = check(project)
+    count, problems = run(project, report.bundles)
+    _print_problems(problems)
+    click.echo(f"{'FAILED' if problems else 'ok'}: {count} published issue(s) checked", err=True)
+    raise SystemExit(1 if problems else 0)
 
 
 def main() -> None:

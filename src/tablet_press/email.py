@@ -64,14 +64,14 @@ def email_outputs(bundle: Bundle, project: Project, pdf: bytes) -> dict[str, byt
     }
 
 
-def issue_links(project: Project, slug: str) -> Links | None:
-    """Where the published issue lives, when tablet.yaml has a base_url: the archive serves each
-    issue's build folder at <base_url>/<slug>/."""
+def issue_links(project: Project, view: IssueView) -> Links | None:
+    """Where the published issue lives, when tablet.yaml has a base_url: the archive's permalink
+    <base_url>/<year>/<slug>/ (see archive.py), with the PDF beside the page."""
     base = project.config.newsletter.base_url
     if base is None:
         return None
-    folder = f"{base.rstrip('/')}/{quote(slug)}/"
-    return Links(web=folder, pdf=f"{folder}{quote(slug)}.pdf")
+    folder = f"{base.rstrip('/')}/{view.date.year}/{quote(view.slug)}/"
+    return Links(web=folder, pdf=f"{folder}{quote(view.slug)}.pdf")
 
 
 def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, list[InlineImage]]:
@@ -79,7 +79,7 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
     import css_inline
 
     logo = logo_image(project, bundle.slug)
-    html = render("email.html.j2", view, project, logo=logo, links=issue_links(project, bundle.slug))
+    html = render("email.html.j2", view, project, logo=logo, links=issue_links(project, view))
     html = _email_safe(html)
     html, images = _embed_images(html, bundle)
     inline_css, enhancements = stylesheet(project)
@@ -218,7 +218,7 @@ def wrap(text: str, prefix: str = "") -> str:
 
 def email_text(view: IssueView, project: Project) -> str:
     """The plain-text part, from the view model's text twins."""
-    text = render("email.txt.j2", view, project, wrap=wrap, links=issue_links(project, view.slug))
+    text = render("email.txt.j2", view, project, wrap=wrap, links=issue_links(project, view))
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

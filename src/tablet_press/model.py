@@ -240,6 +240,13 @@ class IndicationGroup(Model):
     note: Markdown | None = Field(None, description="Markdown printed after the studies (may hold callouts).")
 
 
+class Correction(Model):
+    """A dated correction to an issue that was already published."""
+
+    date: IsoDate = Field(description="When the correction was made, YYYY-MM-DD.")
+    text: Text = Field(description="What was corrected, as readers should see it.")
+
+
 class Issue(Model):
     """issue.yaml: the structured parts of one issue."""
 
@@ -253,6 +260,12 @@ class Issue(Model):
     pearls: list[Text] = Field([], description="Clinical pearls, one bullet each (markdown allowed).")
     literature: list[IndicationGroup] = Field([], description="The literature review by indication.")
     bottom_line: list[Text] = Field([], description="Bottom-line bullets (markdown allowed).")
+    summary: Text | None = Field(
+        None, description="One line for the archive's list; leave out to use the background's first sentence."
+    )
+    corrections: list[Correction] = Field(
+        [], description="Corrections made after publication, each dated; shown on the issue's page and feed."
+    )
 
 
 # ---------------------------------------------------------------- references.yaml

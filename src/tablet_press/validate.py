@@ -15,6 +15,7 @@ from tablet_press.bundle import ASSETS_DIR, Bundle, Parts, read_parts
 from tablet_press.errors import Problem, did_you_mean
 from tablet_press.loader import Located, Mark, Path_
 from tablet_press.project import Project
+from tablet_press.publish import check_published
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")
@@ -123,6 +124,7 @@ def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
         *_check_topics(bundle, project),
         *_check_references(bundle),
         *_check_markdown(markdown_texts(bundle), bundle, project),
+        *check_published(bundle, project),
     ]
 
 

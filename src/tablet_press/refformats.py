@@ -1,0 +1,416 @@
+"""Reading reference files: BibTeX, CSL-JSON and RIS text -> raw records, each with its line.
+
+Three small hand-written readers (`_BibTeX`, `_csl_json`, `_ris`) turn a file into raw records of our
+field names, values as written, so that any problem can be reported as file:line; cleaning the records
+into references is refimport's job. A record that cannot be used carries the reason in `Raw.error`;
+text that cannot be read at all raises ValidationFailed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tablet_press.errors import Problem, ValidationFailed
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
+@dataclass
+class Raw:
+    """One record as read from a file, before cleaning: our field names, values as written."""
+
+    line: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    error: str = ""  # why the record cannot be used, found while reading it
+
+
+def read_records(text: str, shown: str, suffix: str) -> list[Raw]:
+    """The raw records of a file, its format told by the suffix, else by how the text starts."""
+    start = text.lstrip()[:1]
+    if suffix == ".bib" or (suffix not in (".json", ".ris") and start in ("@", "%")):
+        return _BibTeX(text, shown).records()
+    if suffix == ".json" or (suffix != ".ris" and start in ("[", "{")):
+        return _csl_json(text, shown)
+    if suffix == ".ris" or re.match(r"\s*TY  -", text):
+        return _ris(text, shown)
+    raise ValidationFailed([Problem(shown, 1, 1, "not a BibTeX (.bib), CSL-JSON (.json) or RIS (.ris) file")])
+
+
+def squash(text: Any) -> str:
+    """A value as one line of text: control characters dropped, whitespace runs made one space."""
+    return " ".join(_CONTROL.sub("", str(text)).split())
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _fail(shown: str, text: str, at: int, message: str) -> ValidationFailed:
+    line = text.count("\n", 0, at) + 1
+    return ValidationFailed([Problem(shown, line, at - (text.rfind("\n", 0, at) + 1) + 1, message)])
+
+
+# ---------------------------------------------------------------- BibTeX
+
+
+_BIB_TYPES = {"article": "article-journal", "book": "book", "inbook": "chapter", "incollection": "chapter"}
+_BIB_TYPES |= {"techreport": "report", "report": "report", "online": "webpage", "electronic": "webpage"}
+_BIB_FIELDS = {
+    "title": "title",
+    "journal": "container-title",
+    "journaltitle": "container-title",
+    "booktitle": "container-title",
+    "shortjournal": "container-title-short",
+    "journal-iso": "container-title-short",
+    "volume": "volume",
+    "number": "issue",
+    "pages": "page",
+    "eid": "article-number",
+    "doi": "DOI",
+    "pmid": "PMID",
+    "url": "URL",
+    "date": "issued",
+    "year": "year",
+    "month": "month",
+    "day": "day",
+}
+
+
+class _BibTeX:
+    """A BibTeX/biblatex reader: @string macros, {braced} and "quoted" values, # concatenation."""
+
+    def __init__(self, text: str, shown: str) -> None:
+        self.text, self.shown, self.pos = text, shown, 0
+        self.macros = {m: m for m in MONTHS}  # month macros stay names; refimport's _issued reads them
+
+    def records(self) -> list[Raw]:
+        out = []
+        while (at := self.text.find("@", self.pos)) >= 0:  # text between entries is a comment
+            self.pos = at + 1
+            if self.text[self.text.rfind("\n", 0, at) + 1 : at].lstrip().startswith("%"):
+                continue  # an @ in a %-comment line (biber's comments), e.g. an email address
+            kind = self._word("an entry type after '@'").lower()
+            closer = {"{": "}", "(": ")"}.get(self._next())
+            if closer is None:
+                raise self._fail(self.pos, f"expected '{{' after @{kind}")
+            self.pos += 1
+            if kind == "comment":
+                self.pos = self._braced(self.pos) if closer == "}" else self.text.find(")", self.pos) + 1
+            elif kind in ("preamble", "string"):
+                name = self._word("a macro name").lower() if kind == "string" else ""
+                if kind == "string":
+                    self._expect("=")
+                self.macros[name] = self._value()
+                self._expect(closer)
+            else:
+                out.append(self._entry(kind, closer, at))
+        return out
+
+    def _entry(self, kind: str, closer: str, at: int) -> Raw:
+        key = self._word("a citation key", r"[^\s,{}()]+")
+        raw, fields = Raw(self.text.count("\n", 0, at) + 1), {}
+        while self._next() == ",":
+            self.pos += 1
+            if self._next() == closer:
+                break
+            start = self.pos
+            name = self._word("a field name").lower()
+            self._expect("=")
+            if name in fields:
+                raise self._fail(start, f"field '{name}' appears twice in entry '{key}'")
+            fields[name] = self._value()
+        self._expect(closer)
+        raw.fields["type"] = _BIB_TYPES.get(kind)
+        if raw.fields["type"] is None:
+            raw.error = f"@{kind} entries are not supported (use one of: {', '.join(_BIB_TYPES)})"
+        for name, value in fields.items():
+            if name in _BIB_FIELDS:
+                raw.fields[_BIB_FIELDS[name]] = _latex(value)
+        if fields.get("eprinttype", "").lower() == "pubmed":
+            raw.fields["PMID"] = fields.get("eprint")
+        raw.fields["author"] = [_bib_name(n) for n in _split_names(fields.get("author", ""))]
+        return raw
+
+    def _value(self) -> str:
+        parts = [self._piece()]
+        while self._next() == "#":
+            self.pos += 1
+            parts.append(self._piece())
+        return "".join(parts)
+
+    def _piece(self) -> str:
+        char = self._next()
+        start = self.pos
+        if char == "{":
+            self.pos = self._braced(self.pos + 1)
+            return self.text[start + 1 : self.pos - 1]
+        if char == '"':
+            depth, i = 0, start + 1
+            while i < len(self.text) and (self.text[i] != '"' or depth):
+                depth += {"{": 1, "}": -1}.get(self.text[i], 0)
+                i += 1
+            if i >= len(self.text):
+                raise self._fail(start, "unclosed '\"'")
+            self.pos = i + 1
+            return self.text[start + 1 : i]
+        word = self._word("a value", r"[A-Za-z0-9_.:+/-]+")
+        if word.isdigit():
+            return word
+        if word.lower() not in self.macros:
+            raise self._fail(
+                start, f"unknown macro '{word}' (define it with @string or put the value in braces)"
+            )
+        return self.macros[word.lower()]
+
+    def _braced(self, i: int) -> int:
+        """The position after the brace that closes the one opened just before i."""
+        depth, start = 1, i - 1
+        while i < len(self.text) and depth:
+            depth += {"{": 1, "}": -1}.get(self.text[i], 0)
+            i += 1
+        if depth:
+            raise self._fail(start, "unclosed '{'")
+        return i
+
+    def _next(self) -> str:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+        return self.text[self.pos : self.pos + 1]
+
+    def _word(self, what: str, pattern: str = r"[A-Za-z][A-Za-z0-9_:.+-]*") -> str:
+        self._next()
+        match = re.compile(pattern).match(self.text, self.pos)
+        if not match:
+            raise self._fail(self.pos, f"expected {what}")
+        self.pos = match.end()
+        return match.group()
+
+    def _expect(self, char: str) -> None:
+        if self._next() != char:
+            found = repr(self.text[self.pos]) if self.pos < len(self.text) else "the end of the file"
+            raise self._fail(self.pos, f"expected '{char}', found {found}")
+        self.pos += 1
+
+    def _fail(self, at: int, message: str) -> ValidationFailed:
+        return _fail(self.shown, self.text, at, message)
+
+
+def _split_names(value: str) -> Iterator[str]:
+    depth, start = 0, 0
+    for match in re.finditer(r"[{}]|\s+and\s+", value, re.I):
+        if match.group() in "{}":
+            depth += 1 if match.group() == "{" else -1
+        elif depth == 0:
+            yield value[start : match.start()]
+            start = match.end()
+    if value[start:].strip():
+        yield value[start:]
+
+
+def _bib_name(name: str) -> str:
+    """'Younger, J.' or 'J. Younger' or 'Ludwig van Beethoven' -> 'Family, Given';
+    {World Health Organization} -> an organisation."""
+    name = name.strip()
+    parts = [p.strip() for p in re.split(r",(?![^{]*})", name)]
+    if len(parts) > 1:
+        return f"{_latex(parts[0])}, {_latex(parts[-1])}"
+    words = re.findall(r"\{[^{}]*\}\S*|\S+", name)
+    if len(words) == 1:
+        return _latex(words[0])
+    von = next((i for i, w in enumerate(words[:-1]) if i and w[:1].islower()), len(words) - 1)
+    return f"{_latex(' '.join(words[von:]))}, {_latex(' '.join(words[:von]))}"
+
+
+_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304"}
+_ACCENTS |= {".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328"}
+_ACCENTS |= {"r": "\u030a", "d": "\u0323", "b": "\u0331"}
+_ACCENTED = re.compile(r"\s*(?:\{\s*\\?([ij]|\w)\s*\}|\\([ij])\b\s*|(\w))")  # {e}, {\i}, \i or e
+_COMMAND = re.compile(r"\\(?:([A-Za-z]+)\s*|(.))", re.S)
+_SYMBOLS = {"o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å", "ss": "ß"}
+_SYMBOLS |= {"l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "textendash": "–", "textemdash": "—", "textmu": "µ"}
+_SYMBOLS |= {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "mu": "μ"}
+
+
+def _latex(text: str) -> str:
+    """LaTeX as BibTeX holds it -> plain text: accents, escapes, dashes; braces and formatting
+    commands (\\emph, \\textit, ...) dropped, keeping their text."""
+    out, i = [], 0
+    while i < len(text):
+        command = _COMMAND.match(text, i)
+        if command:  # a control word (\\emph) swallows the spaces after it; a control symbol (\\&) does not
+            name, i = command.group(1) or command.group(2), command.end()
+            if name in _ACCENTS:
+                base = _ACCENTED.match(text, i)
+                if base:
+                    i = base.end()
+                    letter = next(g for g in base.groups() if g)
+                    out.append(unicodedata.normalize("NFC", letter + _ACCENTS[name]))
+            elif name in _SYMBOLS:
+                out.append(_SYMBOLS[name])
+            elif not name.isalpha():  # \\& \\% \\{ ...: the character; \\, and \\\\ are spaces
+                out.append({",": " ", "\\": " ", "-": "", "/": ""}.get(name, name))
+            continue  # any other command (\\emph, \\textit, ...) leaves its argument as text
+        for tex, plain in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("~", " ")):
+            if text.startswith(tex, i):
+                out.append(plain)
+                i += len(tex)
+                break
+        else:
+            out.append("" if text[i] in "{}$" else text[i])
+            i += 1
+    return squash(unicodedata.normalize("NFC", "".join(out)))
+
+
+# ---------------------------------------------------------------- CSL-JSON
+
+
+def _csl_json(text: str, shown: str) -> list[Raw]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            [Problem(shown, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")]
+        ) from None
+    items = data if isinstance(data, list) else [data]
+    lines = _json_item_lines(text) if isinstance(data, list) else [1]
+    out = []
+    for item, line in zip(items, lines if len(lines) == len(items) else [1] * len(items), strict=True):
+        raw = Raw(line)
+        out.append(raw)
+        if not isinstance(item, dict):
+            raw.error = "expected a CSL-JSON item ({...})"
+            continue
+        get = item.get
+        try:
+            issued = _csl_date(get("issued"))
+        except (TypeError, ValueError, IndexError):
+            raw.error = f"'issued' is not a CSL-JSON date: {get('issued')!r}"
+        raw.fields = {
+            "type": get("type"),
+            "title": re.sub(r"</?(i|b|sup|sub|sc|span)\b[^>]*>", "", str(get("title", ""))),
+            "container-title": get("container-title"),
+            "container-title-short": get("container-title-short") or get("journalAbbreviation"),
+            "volume": get("volume"),
+            "issue": get("issue"),
+            "page": get("page"),
+            "article-number": get("article-number") or get("number"),
+            "DOI": get("DOI"),
+            "PMID": get("PMID"),
+            "URL": get("URL"),
+            "issued": "" if raw.error else issued,
+            "author": [_csl_name(n) for n in get("author", []) if isinstance(n, dict)],
+        }
+    return out
+
+
+def _csl_name(name: dict[str, Any]) -> str:
+    family = " ".join(str(name[k]) for k in ("non-dropping-particle", "family") if name.get(k))
+    return (
+        f"{family}, {name['given']}"
+        if family and name.get("given")
+        else family or str(name.get("literal", ""))
+    )
+
+
+def _csl_date(issued: Any) -> str:
+    if not isinstance(issued, dict):
+        return ""
+    if "date-parts" in issued:
+        ends = []
+        for parts in issued["date-parts"][:2]:
+            numbers = [int(p) for p in parts if str(p).strip()]
+            ends.append("-".join([str(numbers[0]), *(f"{n:02d}" for n in numbers[1:])]))
+        return "/".join(ends)
+    return str(issued.get("raw") or issued.get("literal") or "")
+
+
+def _json_item_lines(text: str) -> list[int]:
+    """The line each object of a top-level JSON list starts on (json gives no positions)."""
+    lines, depth, line, in_string, escaped = [], 0, 1, False, False
+    for char in text:
+        line += char == "\n"
+        if in_string:
+            in_string, escaped = (escaped or char != '"'), (not escaped and char == "\\")
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth == 2 and char == "{":
+                lines.append(line)
+        elif char in "]}":
+            depth -= 1
+    return lines
+
+
+# ---------------------------------------------------------------- RIS
+
+
+_RIS_TYPES = {"JOUR": "article-journal", "JFULL": "article-journal", "EJOUR": "article-journal"}
+_RIS_TYPES |= {"BOOK": "book", "EBOOK": "book", "CHAP": "chapter", "ECHAP": "chapter", "RPRT": "report"}
+_RIS_TYPES |= {"ELEC": "webpage", "WEB": "webpage"}
+_RIS_FIELDS = {"TI": "title", "T1": "title", "T2": "container-title", "JF": "container-title"}
+_RIS_FIELDS |= {"JO": "container-title-short", "JA": "container-title-short", "J2": "container-title-short"}
+_RIS_FIELDS |= {"VL": "volume", "IS": "issue", "C7": "article-number", "DO": "DOI", "UR": "URL"}
+_RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+
+
+def _ris(text: str, shown: str) -> list[Raw]:
+    """RIS: 'TY  - JOUR' ... 'ER  - ' records of 'XX  - value' lines."""
+    out: list[Raw] = []
+    record: dict[str, list[str]] | None = None
+    tag = ""
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _RIS_TAG.match(line.rstrip())
+        if match is None and not line.strip():
+            continue
+        if match is None:
+            if record is None or not tag:
+                raise ValidationFailed([Problem(shown, number, 1, "expected an RIS line 'XX  - value'")])
+            record[tag][-1] += " " + line.strip()  # a wrapped long value
+            continue
+        tag, value = match.group(1), (match.group(2) or "").strip()
+        if (tag == "TY") != (record is None):
+            message = "'TY  - ' must start each record" if record is None else "record has no 'ER  - ' end"
+            raise ValidationFailed([Problem(shown, number, 1, message)])
+        if tag == "TY":
+            record, raw = {}, Raw(number)
+            out.append(raw)
+            raw.fields["type"] = _RIS_TYPES.get(value)
+            if raw.fields["type"] is None:
+                raw.error = f"RIS type '{value}' is not supported (use one of: {', '.join(_RIS_TYPES)})"
+        elif tag == "ER":
+            assert record is not None
+            out[-1].fields |= _ris_fields(record)
+            record, tag = None, ""
+        else:
+            assert record is not None
+            record.setdefault(tag, []).append(value)
+    if record is not None:
+        raise ValidationFailed([Problem(shown, out[-1].line, 1, "record has no 'ER  - ' end")])
+    return out
+
+
+def _ris_fields(record: dict[str, list[str]]) -> dict[str, Any]:
+    fields: dict[str, Any] = {"author": [_ris_name(a) for a in record.get("AU", []) + record.get("A1", [])]}
+    for tag in ("T2", "JO", "JA", "J2", "JF", "TI", "T1", "VL", "IS", "C7", "DO", "UR"):
+        if tag in record:
+            fields[_RIS_FIELDS[tag]] = record[tag][0]
+    start, end = (record.get(tag, [""])[0] for tag in ("SP", "EP"))
+    fields["page"] = f"{start}-{end}" if start and end and "-" not in start else start
+    date = [*(record.get("DA") or record.get("PY") or record.get("Y1") or [""])[0].split("/"), "", "", ""]
+    other = date[3] if re.search("[A-Za-z]", date[3]) else ""  # "2009///May-Jun": RIS's free-text part
+    fields |= {"year": date[0], "month": other or date[1], "day": date[2]}
+    return fields
+
+
+def _ris_name(name: str) -> str:
+    """'Family, Given' as given; a MEDLINE-style 'Younger JP' (PubMed's RIS) becomes 'Younger, J. P.'."""
+    name = squash(name)
+    compact = re.fullmatch(r"(.+?) ([A-Z]{1,4})", name)
+    if "," not in name and compact:
+        return f"{compact.group(1)}, {' '.join(c + '.' for c in compact.group(2))}"
+    return name

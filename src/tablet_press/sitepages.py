@@ -1,0 +1,146 @@
+"""The archive's pages: what the index, topic pages, issue pages and Atom feed show about each issue.
+
+Entries are computed from the validated models alone (no citation engine, no WeasyPrint), so the
+index can be rewritten cheaply whenever any issue changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from tablet_press.bundle import Bundle
+from tablet_press.model import Correction
+from tablet_press.project import Project
+from tablet_press.publish import read_manifest
+from tablet_press.render import environment
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One issue as the archive lists it."""
+
+    slug: str
+    number: int
+    date: dt.date
+    date_text: str
+    title: str
+    authors: tuple[str, ...]
+    topics: tuple[Topic, ...]
+    summary: str
+    corrections: tuple[Correction, ...]
+    published: dt.date | None
+    folder: str  # "2025/low-dose-naltrexone/": the permalink, relative to the site root
+    citation: str
+
+    @property
+    def updated(self) -> dt.date:
+        return max([self.published or self.date, *(c.date for c in self.corrections)])
+
+
+def _first_sentence(markdown_text: str) -> str:
+    plain = re.sub(r"[*_`#>]|\[@[^\]]*\]", "", markdown_text).strip()
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(plain.split()))
+    match = re.match(r"(.+?[.!?])(\s|$)", plain)
+    return match.group(1) if match else plain[:200]
+
+
+def _nlm_name(name: str) -> str:
+    """'Maria Felton Lowry' -> 'Lowry MF' (NLM author style)."""
+    parts = name.replace(".", " ").split()
+    return f"{parts[-1]} {''.join(p[0] for p in parts[:-1])}".strip()
+
+
+def _author_names(bundle: Bundle, project: Project) -> list[str]:
+    names = []
+    for author in bundle.issue.authors:
+        name = project.config.team[author.id].name if author.id else author.name
+        assert name is not None
+        names.append(name)
+    return names
+
+
+def citation(bundle: Bundle, project: Project, names: list[str], folder: str) -> str:
+    """A suggested citation in NLM style for a newsletter issue."""
+    issue, news = bundle.issue, project.config.newsletter
+    when = f"{issue.date.year} {issue.date:%b} {issue.date.day}"
+    authors = ", ".join(_nlm_name(n) for n in names)
+    text = f"{authors}. {issue.title.rstrip('.')}. {news.name}. {when};(Issue {issue.number})."
+    if news.base_url:
+        text += f" Available from: {news.base_url.rstrip('/')}/{folder}"
+    return text
+
+
+def entry(bundle: Bundle, project: Project) -> Entry:
+    issue = bundle.issue
+    folder = f"{issue.date.year}/{quote(bundle.slug)}/"
+    names = _author_names(bundle, project)
+    manifest = read_manifest(bundle.path)
+    summary = issue.summary or (
+        _first_sentence(bundle.prose["background"].text) if "background" in bundle.prose else ""
+    )
+    vocabulary = project.config.topics
+    return Entry(
+        slug=bundle.slug,
+        number=issue.number,
+        date=issue.date,
+        date_text=f"{issue.date:%B} {issue.date.day}, {issue.date.year}",
+        title=issue.title,
+        authors=tuple(names),
+        topics=tuple(Topic(t, vocabulary[t].label, vocabulary[t].kind) for t in issue.topics),
+        summary=summary,
+        corrections=tuple(issue.corrections),
+        published=manifest.published if manifest else None,
+        folder=folder,
+        citation=citation(bundle, project, names, folder),
+    )
+
+
+def render_page(project: Project, template: str, **context: Any) -> str:
+    return environment(project.templates_dir).get_template(template).render(config=project.config, **context)
+
+
+def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
+    """The pages about all issues: index, topics, one page per topic, and the feed; path -> text."""
+    newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
+    used = {t.id: t for e in newest for t in e.topics}
+    kinds = {
+        "drug": "Drugs",
+        "drug-class": "Drug classes",
+        "indication": "Indications",
+        "symptom": "Symptoms",
+        "topic": "Topics",
+    }
+    pages = {
+        "index.html": render_page(project, "site/index.html.j2", entries=newest, root=""),
+        "topics/index.html": render_page(
+            project,
+            "site/topics.html.j2",
+            root="../",
+            kinds=kinds,
+            topics=sorted(used.values(), key=lambda t: t.label.casefold()),
+            counts={t: sum(t in [x.id for x in e.topics] for e in newest) for t in used},
+        ),
+        "feed.xml": render_page(
+            project,
+            "site/feed.xml.j2",
+            entries=newest,
+            updated=max((e.updated for e in newest), default=dt.date(2000, 1, 1)),
+        ),
+    }
+    for topic in used.values():
+        tagged = [e for e in newest if topic in e.topics]
+        pages[f"topics/{topic.id}.html"] = render_page(
+            project, "site/topic.html.j2", topic=topic, entries=tagged, root="../"
+        )
+    return pages

@@ -1,0 +1,283 @@
+"""The archive: index order, permalinks, topics, feed, thumbnails, search, incremental rebuilds,
+publishing that freezes what was sent, corrections and verify."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import Result
+
+from conftest import FIXTURES, SAMPLE, copy_project, needs_tool
+from tablet_press.archive import archive
+from tablet_press.project import load_project
+
+# (slug, number, date, title, topics, author entry): generated issues next to the sample.
+GENERATED = [
+    (
+        "2024-11-methadone",
+        2,
+        "2024-11-05",
+        "Methadone in palliative care",
+        "[methadone, opioids, chronic-pain]",
+        "  - id: lowry",
+    ),
+    (
+        "2025-09-ketamine",
+        3,
+        "2025-09-15",
+        "Ketamine for refractory pain",
+        "[ketamine, neuropathic-pain]",
+        "  - role: guest\n    name: Ada Guest\n    credentials: [MD]",
+    ),
+    ("2026-02-dyspnea", 4, "2026-02-01", "Opioids for dyspnea", "[dyspnea, opioids]", "  - id: lowry"),
+]
+
+
+def make_project(root: Path) -> Path:
+    project = copy_project(root)
+    minimal = (FIXTURES / "good" / "minimal" / "issue.yaml").read_text()
+    for slug, number, when, title, topics, author in GENERATED:
+        bundle = project / "issues" / slug
+        shutil.copytree(FIXTURES / "good" / "minimal", bundle)
+        text = (
+            minimal.replace("number: 7", f"number: {number}")
+            .replace("date: 2025-09-01", f"date: {when}")
+            .replace("title: A minimal issue", f"title: {title}")
+            .replace("topics: [naltrexone]", f"topics: {topics}")
+            .replace("  - id: lowry", author)
+        )
+        (bundle / "issue.yaml").write_text(text)
+    return project
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("archive") / "project")
+    report = archive(load_project(project), project / "site", jobs=2)
+    assert report.failed == {} and len(report.built) == 4 and report.pages_written
+    return project / "site"
+
+
+def test_index_lists_every_issue_newest_first_with_links(site: Path) -> None:
+    index = (site / "index.html").read_text()
+    titles = re.findall(r'class="entry-title"><a href="([^"]+)">([^<]+)<', index)
+    assert [t for _, t in titles] == [
+        "Opioids for dyspnea",
+        "Ketamine for refractory pain",
+        "The Newest Kid on the Block: Naltrexone’s Surprising Role in Analgesia",
+        "Methadone in palliative care",
+    ]
+    assert titles[2][0] == "2025/low-dose-naltrexone/index.html"
+    for href in re.findall(r'href="(\d{4}/[^"]+)"', index):
+        assert (site / href).is_file(), href
+    assert "Aditi J. Reis; Jaxon Vallely; Maria Felton Lowry" in index
+    assert "Traditionally used for opioid use disorder" in index  # the one-line summary
+
+
+def test_permalinks_are_year_and_slug_with_a_citation(site: Path) -> None:
+    page = (site / "2025" / SAMPLE / "index.html").read_text()
+    assert (
+        "Reis AJ, Vallely J, Lowry MF. The Newest Kid on the Block: Naltrexone’s Surprising Role in "
+        "Analgesia. The Tablet. 2025 Jul 1;(Issue 1)." in page
+    )
+    for name in (f"{SAMPLE}.pdf", f"{SAMPLE}.html", f"{SAMPLE}.txt", f"{SAMPLE}.eml"):
+        assert (site / "2025" / SAMPLE / name).is_file()
+    assert (site / "2024" / "2024-11-methadone" / "index.html").is_file()
+
+
+def test_thumbnails_are_the_first_page(site: Path) -> None:
+    from PIL import Image
+
+    for folder in ("2025/low-dose-naltrexone", "2026/2026-02-dyspnea"):
+        with Image.open(site / folder / "thumbnail.png") as image:
+            assert image.format == "PNG"
+            width, height = image.size
+            assert 150 < width < 260 and abs(height / width - 11 / 8.5) < 0.02  # a US Letter page
+            assert image.convert("L").getextrema()[0] < 100  # there is ink on it
+
+
+def test_topic_pages(site: Path) -> None:
+    fibro = (site / "topics" / "fibromyalgia.html").read_text()
+    assert "Naltrexone’s Surprising Role" in fibro and "Methadone" not in fibro
+    opioids = (site / "topics" / "opioids.html").read_text()
+    assert opioids.index("Opioids for dyspnea") < opioids.index("Methadone in palliative care")
+    topics = (site / "topics" / "index.html").read_text()
+    assert "<h2>Drugs</h2>" in topics and "<h2>Indications</h2>" in topics
+    assert 'href="opioids.html">Opioids</a> <span class="count">(2)</span>' in topics
+
+
+def test_feed_parses_without_errors(site: Path) -> None:
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "The Tablet"
+    assert feed.entries[0].title == "Issue 4: Opioids for dyspnea"
+    sample = next(e for e in feed.entries if "Naltrexone" in e.title)
+    assert sample.link.endswith("2025/low-dose-naltrexone/index.html")
+    assert sample.published.startswith("2025-07-01")
+    assert {t.term for t in sample.tags} >= {"fibromyalgia", "naltrexone"}
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(site: Path) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@needs_tool("chromium")
+@pytest.mark.parametrize("word", ["naltrexone", "fibromyalgia"])
+def test_search_finds_the_sample_in_chromium(word: str, site: Path, served: str, tmp_path: Path) -> None:
+    probe = site / f"probe-{word}.html"
+    probe.write_text(
+        "<!DOCTYPE html><html><head><title>waiting</title></head><body><pre id=out></pre>"
+        "<script type=module>\n"
+        "const pagefind = await import('/pagefind/pagefind.js');\n"
+        f"const found = await pagefind.search('{word}');\n"
+        "const urls = await Promise.all(found.results.map(r => r.data().then(d => d.url)));\n"
+        "document.getElementById('out').textContent = 'FOUND ' + urls.join(' ');\n"
+        "</script></body></html>"
+    )
+    result = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'ud'}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            f"{served}/probe-{word}.html",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    probe.unlink()
+    found = re.search(r"FOUND ([^<]*)", result.stdout)
+    assert found, result.stdout[-2000:]
+    assert "/2025/low-dose-naltrexone/" in found.group(1)
+
+
+def test_nothing_changed_renders_nothing_and_one_change_rebuilds_one(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    loaded = load_project(project)
+    first = archive(loaded, project / "site", jobs=2)
+    assert sorted(first.built) == sorted([SAMPLE, *(g[0] for g in GENERATED)])
+    index_before = (project / "site" / "index.html").stat().st_mtime_ns
+
+    again = archive(loaded, project / "site", jobs=2)
+    assert again.built == [] and len(again.reused) == 4 and not again.pages_written
+    assert again.summary() == "archive: 0 built, 4 reused, 0 failed; index pages unchanged"
+    assert (project / "site" / "index.html").stat().st_mtime_ns == index_before
+
+    ketamine = project / "issues" / "2025-09-ketamine" / "background.md"
+    ketamine.write_text("A changed background.\n")
+    third = archive(loaded, project / "site", jobs=2)
+    assert third.built == ["2025-09-ketamine"] and len(third.reused) == 3 and third.pages_written
+    assert "A changed background." in (project / "site" / "index.html").read_text()
+
+    (project / "styles" / "print.css").write_text(
+        (project / "styles" / "print.css").read_text() + "\n/* x */\n"
+    )
+    assert len(archive(load_project(project), project / "site").built) == 4  # a style change rebuilds all
+
+
+def test_a_broken_issue_is_reported_and_the_others_build(tmp_path: Path, run: Callable[..., Result]) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "issues" / "2025-09-ketamine" / "background.md").write_text("Cites [@nobody].\n")
+    result = run("archive", cwd=project)
+    assert result.exit_code == 1
+    assert "issues/2025-09-ketamine/background.md:1:8: error: citation [@nobody]" in result.stdout
+    assert result.stderr.strip().endswith("archive: 3 built, 0 reused, 1 failed; index pages rewritten")
+    assert "Ketamine" not in (project / "site" / "index.html").read_text()
+    assert (project / "site" / "2025" / SAMPLE / "index.html").is_file()
+
+
+def test_publish_freezes_what_was_sent(tmp_path: Path, run: Callable[..., Result]) -> None:
+    project = copy_project(tmp_path / "project")
+    result = run("publish", SAMPLE, "--date", "2025-07-01", cwd=project)
+    assert result.exit_code == 0, result.output
+    frozen = project / "issues" / SAMPLE / "published"
+    sent_pdf = (frozen / f"{SAMPLE}.pdf").read_bytes()
+    assert run("publish", SAMPLE, cwd=project).exit_code == 1  # only once
+    assert run("verify", cwd=project).exit_code == 0
+    assert run("validate", cwd=project).exit_code == 0
+
+    # A template change: the archive still serves the PDF as sent.
+    css = project / "styles" / "print.css"
+    css.write_text(css.read_text().replace("font-size: 10pt;", "font-size: 11pt;"))
+    assert run("archive", cwd=project).exit_code == 0
+    assert (project / "site" / "2025" / SAMPLE / f"{SAMPLE}.pdf").read_bytes() == sent_pdf
+
+    # Editing the sources of a published issue fails validation, explaining corrections.
+    background = project / "issues" / SAMPLE / "background.md"
+    background.write_text(background.read_text().replace("4 hours", "4 h"))
+    mechanism = project / "issues" / SAMPLE / "pharmacokinetics.md"
+    mechanism.write_text(mechanism.read_text().replace("4 hours", "4 to 10 hours"))
+    result = run("validate", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        f"issues/{SAMPLE}/pharmacokinetics.md:1:1: error: this issue was published on 2025-07-01 and "
+        "pharmacokinetics.md changed since (a published issue changes only with a correction: add an entry "
+        "under corrections: in issue.yaml"
+    ) in result.stdout
+
+    # A dated correction makes the change legitimate and shows on the page and in the feed.
+    issue = project / "issues" / SAMPLE / "issue.yaml"
+    issue.write_text(
+        issue.read_text() + "corrections:\n  - date: 2025-07-08\n"
+        "    text: The half-life of naltrexone is about 4 hours, and up to 13 hours for its metabolite.\n"
+    )
+    assert run("validate", cwd=project).exit_code == 0
+    assert run("verify", cwd=project).exit_code == 0
+    assert run("archive", cwd=project).exit_code == 0
+    page = (project / "site" / "2025" / SAMPLE / "index.html").read_text()
+    assert "2025-07-08</time>: The half-life of naltrexone is about 4 hours" in page
+    feed = feedparser.parse((project / "site" / "feed.xml").read_bytes())
+    assert "Correction (2025-07-08): The half-life" in feed.entries[0].summary
+    assert feed.entries[0].updated.startswith("2025-07-08")
+    assert (project / "site" / "2025" / SAMPLE / f"{SAMPLE}.pdf").read_bytes() == sent_pdf
+
+
+def test_verify_detects_a_changed_output(tmp_path: Path, run: Callable[..., Result]) -> None:
+    project = copy_project(tmp_path / "project")
+    assert run("publish", SAMPLE, "--date", "2025-07-01", cwd=project).exit_code == 0
+    sent = project / "issues" / SAMPLE / "published" / f"{SAMPLE}.txt"
+    sent.write_text(sent.read_text() + "tampered\n")
+    result = run("verify", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        f"issues/{SAMPLE}/published/{SAMPLE}.txt:1:1: error: a published output differs from what was sent"
+        in result.stdout
+    )
+
+
+def test_archive_pages_work_from_file_urls(site: Path) -> None:
+    for page in [site / "index.html", *site.glob("topics/*.html"), *site.glob("*/*/index.html")]:
+        html = page.read_text()
+        for href in re.findall(r'(?:href|src)="([^"#:]+)"', html):
+            if href.startswith("pagefind/"):
+                continue  # made by Pagefind; present after indexing
+            target = (page.parent / href).resolve()
+            assert target.is_file(), f"{page.relative_to(site)} links to missing {href}"
+    assert os.path.isdir(site / "pagefind")
