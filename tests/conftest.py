@@ -48,6 +48,19 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     return invoke
 
 
+# Headless Chromium as it runs here: as root, on a closed network (without the networking flags it stalls).
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 def needs_tool(name: str) -> pytest.MarkDecorator:
     """Skip locally when a Debian tool is missing; in CI (CI set) it must be there, so never skip."""
     missing = shutil.which(name) is None

@@ -17,7 +17,7 @@ import feedparser
 import pytest
 from click.testing import Result
 
-from conftest import FIXTURES, SAMPLE, copy_project, needs_tool
+from conftest import CHROMIUM, FIXTURES, SAMPLE, copy_project, needs_tool
 from tablet_press.archive import archive
 from tablet_press.project import load_project
 
@@ -153,27 +153,24 @@ def test_search_finds_the_sample_in_chromium(word: str, site: Path, served: str,
         "document.getElementById('out').textContent = 'FOUND ' + urls.join(' ');\n"
         "</script></body></html>"
     )
-    result = subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'ud'}",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            f"{served}/probe-{word}.html",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    found = None
+    for attempt in range(3):  # a loaded 2-core machine can outrun Chromium's time budget; try again
+        result = subprocess.run(
+            [
+                *CHROMIUM,
+                f"--user-data-dir={tmp_path / f'ud{attempt}'}",
+                "--virtual-time-budget=30000",
+                "--dump-dom",
+                f"{served}/probe-{word}.html",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        found = re.search(r'<pre id="out">FOUND ([^<]*)</pre>', result.stdout)
+        if found:
+            break
     probe.unlink()
-    found = re.search(r"FOUND ([^<]*)", result.stdout)
     assert found, result.stdout[-2000:]
     assert "/2025/low-dose-naltrexone/" in found.group(1)
 

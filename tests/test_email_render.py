@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
-from conftest import ROOT, needs_tool
+from conftest import CHROMIUM, ROOT, needs_tool
 from tablet_press.palette import MIN_CONTRAST
 
 pytestmark = needs_tool("chromium")
@@ -37,14 +37,7 @@ def chromium(url: str, width: int, height: int, *extra: str, screenshot: Path | 
     """Run headless Chromium once on `url`; the DOM after scripts ran (or "" with a screenshot)."""
     with tempfile.TemporaryDirectory() as profile:
         command = [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM,
             f"--user-data-dir={profile}",
             "--hide-scrollbars",
             f"--window-size={width},{height}",

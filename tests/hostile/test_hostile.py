@@ -195,3 +195,31 @@ def test_unsafe_folder_names_are_errors(slug: str, tmp_path: Path, run: Callable
     result = run("validate", cwd=project)
     assert result.exit_code == 1
     assert result.stdout.startswith(f"issues/{slug}:1:1: error: '{slug}' is ")
+
+
+def test_the_pdf_engine_itself_never_reaches_the_network(tmp_path: Path, sink: int) -> None:
+    """Below validation: even HTML and CSS that ask for network resources get none (the fetcher refuses)."""
+    from tablet_press.errors import BuildError
+    from tablet_press.pdf import write_pdf
+
+    url = f"http://127.0.0.1:{sink}"
+    html = f"""<html lang="en"><head><title>t</title><base href="{url}/">
+    <link rel="stylesheet" href="{url}/a.css"><link rel="attachment" href="{url}/b.pdf">
+    <style>@import url("{url}/c.css"); @font-face {{ font-family: X; src: url("{url}/d.woff"); }}
+    body {{ font-family: X; background: url("{url}/e.png"); }}</style></head>
+    <body><p>x</p><img src="{url}/f.png" alt="f"><img src="g.png" alt="relative to the base"></body></html>"""
+    with pytest.raises(BuildError) as failure:
+        write_pdf(html, base_url=tmp_path, allowed=[tmp_path], fonts=["Source Sans Pro"], what="t")
+    for name in ("a.css", "c.css", "d.woff", "e.png", "f.png"):
+        assert f"{url}/{name}" in str(failure.value), name
+    assert _Sink.hits == []
+
+
+def test_rendering_has_a_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tablet_press import pdf
+    from tablet_press.errors import BuildError
+
+    monkeypatch.setattr(pdf, "RENDER_SECONDS", 1)
+    html = "<html lang='en'><head><title>t</title></head><body>" + "<p>word " * 60_000 + "</body></html>"
+    with pytest.raises(BuildError, match="typesetting took longer than the limit of 1 seconds"):
+        pdf.write_pdf(html, base_url=tmp_path, allowed=[tmp_path], fonts=["Source Sans Pro"], what="t")
