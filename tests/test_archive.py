@@ -17,9 +17,10 @@ import feedparser
 import pytest
 from click.testing import Result
 
-from conftest import CHROMIUM, FIXTURES, SAMPLE, copy_project, needs_tool
 from tablet_press.archive import archive
 from tablet_press.project import load_project
+
+from conftest import CHROMIUM, FIXTURES, SAMPLE, copy_project, needs_tool
 
 # (slug, number, date, title, topics, author entry): generated issues next to the sample.
 GENERATED = [

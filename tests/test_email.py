@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from conftest import ROOT, SAMPLE, copy_project
-from seedtext import missing_prose, normalise
 from tablet_press.build import build, outputs
 from tablet_press.email import email_html, email_text, wrap
 from tablet_press.emailrules import MAX_HTML_BYTES, problems
@@ -25,6 +23,9 @@ from tablet_press.palette import MIN_CONTRAST, contrast, css_values
 from tablet_press.project import Project, load_project
 from tablet_press.render import IssueView, issue_view
 from tablet_press.validate import validate
+
+from conftest import ROOT, SAMPLE, copy_project
+from seedtext import missing_prose, normalise
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ import pytest
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
-from conftest import CHROMIUM, ROOT, needs_tool
 from tablet_press.palette import MIN_CONTRAST
+
+from conftest import CHROMIUM, ROOT, needs_tool
 
 pytestmark = needs_tool("chromium")
 

@@ -14,10 +14,11 @@ import pypdf
 import pytest
 from click.testing import Result
 
-from conftest import SAMPLE, needs_tool
-from seedtext import missing_prose, normalise, seed_lines
 from tablet_press.errors import BuildError
 from tablet_press.pdf import write_pdf
+
+from conftest import SAMPLE, needs_tool
+from seedtext import missing_prose, normalise, seed_lines
 
 SECTIONS = [
     "Background",
@@ -46,8 +47,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample, built once for this module through the real CLI, from inside a project copy."""
     from click.testing import CliRunner
 
-    from conftest import copy_project
     from tablet_press.cli import cli
+
+    from conftest import copy_project
 
     project = copy_project(tmp_path_factory.mktemp("built") / "project")
     with pytest.MonkeyPatch.context() as patch:

@@ -86,8 +86,9 @@ def test_generated_bundles_build_with_every_word_or_fail_clearly(
 ) -> None:
     from click.testing import CliRunner
 
-    from conftest import FIXTURES, copy_project
     from tablet_press.cli import cli
+
+    from conftest import FIXTURES, copy_project
 
     text, expected = case
     project = copy_project(tmp_path_factory.mktemp("prop") / "p", bundles=())

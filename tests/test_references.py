@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, SAMPLE
-from seedtext import seed_lines
 from tablet_press.bundle import Bundle, load_bundle
 from tablet_press.model import Reference, ReferenceStyle
 from tablet_press.references import Bibliography, _style, reference_url, short_cite
+
+from conftest import ROOT, SAMPLE
+from seedtext import seed_lines
 
 
 def sample() -> Bundle:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 from tablet_press.bundle import load_bundle
 from tablet_press.refformats import _bib_name, _latex
+
+from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 
 REFS = FIXTURES / "refs"
 FORMATS = ["three.bib", "three.json", "three.ris"]

@@ -10,9 +10,10 @@ from typing import Any
 
 from click.testing import Result
 
+from tablet_press.loader import load_yaml
+
 from conftest import ROOT, SAMPLE
 from seedtext import normalise, seed_lines, words
-from tablet_press.loader import load_yaml
 
 LABEL_PREFIX = ("Outcomes: ", "Methods: ", "Results: ", "CLINICAL PEARL: ")
 
