@@ -77,3 +77,30 @@ def test_control_characters_in_raw_text_are_refused(tmp_path: Path) -> None:
 def test_empty_file_is_an_empty_mapping(tmp_path: Path) -> None:
     data, problems = load(tmp_path, "# only a comment\n")
     assert data == {} and problems == []
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        "a: >-\n  first line\n  second line [@x]\n",  # folded: one line of text
+        "a: >-\n  one\n\n  two [@x]\n",  # folded: a blank line is a line break
+        "a: |\n  one\n  two [@x]\n",  # literal: lines kept
+        "a: plain text\n  continued [@x]\n",  # a plain scalar over two lines
+        'a: "quoted [@x]"\n',
+        "a:\n  - >-\n    item text that goes\n    on [@x] here\n",
+    ],
+)
+def test_text_positions_inside_scalars(tmp_path: Path, yaml_text: str) -> None:
+    """The '@' of a citation inside a YAML value is placed on the '@' in the file."""
+    file = tmp_path / "x.yaml"
+    file.write_text(yaml_text)
+    located, _ = load_yaml(file, "x.yaml")
+    assert located is not None
+    path: tuple[str | int, ...] = ("a", 0) if isinstance(located.data["a"], list) else ("a",)
+    value = located.data["a"][0] if len(path) == 2 else located.data["a"]
+    lines = value.split("\n")
+    line = next(n for n, text in enumerate(lines, 1) if "@" in text)
+    mark = located.text_position(path, line, lines[line - 1].index("@") + 1)
+    source = yaml_text.split("\n")
+    expected_line = next(n for n, text in enumerate(source, 1) if "@" in text)
+    assert (mark.line, mark.col) == (expected_line, source[expected_line - 1].index("@") + 1)

@@ -264,6 +264,27 @@ def verify() -> None:
     raise SystemExit(1 if problems else 0)
 
 
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@_friendly_errors
+def preview(path: Path | None, port: int) -> None:
+    """Show an issue in your browser as its email and PDF, reloading on every save.
+
+    PATH is the issue folder (default: the one you are in, else the one edited last). Only this
+    computer can see the preview; Ctrl-C stops it.
+    """
+    from tablet_press.preview import serve
+
+    serve(path or Path.cwd(), port, click.echo)
+
+
 def main() -> None:
     cli(prog_name="tablet")
 

@@ -49,20 +49,41 @@ class Located:
     keys: dict[Path_, Mark] = field(default_factory=dict)
     # For block scalars (`|`, `>`): the line their text starts on, to place problems inside them.
     text_start: dict[Path_, int] = field(default_factory=dict)
+    literal: set[Path_] = field(default_factory=set)  # block scalars written with `|`
     lines: list[str] = field(default_factory=list)
     root: str = ""  # names a file whose top level is a bare list, for field paths like references[2].id
 
     def text_position(self, path: Path_, line: int, col: int) -> Mark:
-        """Where (line, col) of the text of the scalar at `path` stands in the file."""
+        """Where (line, col) of the text of the scalar at `path` stands in the file.
+
+        A literal block (`|`) keeps its lines. Folded blocks (`>`) and plain or quoted scalars join
+        their source lines with spaces and turn each blank source line into a line break, so the
+        position is found by walking the source lines the same way."""
         start = self.text_start.get(path)
-        if start is not None:
+        if start is not None and path in self.literal:
             source = self.lines[start + line - 2] if start + line - 2 < len(self.lines) else ""
             return Mark(start + line - 1, len(source) - len(source.lstrip(" ")) + col)
-        mark = self.mark(path)
-        quoted = (
-            mark.col <= len(self.lines[mark.line - 1]) and self.lines[mark.line - 1][mark.col - 1] in "'\""
-        )
-        return Mark(mark.line + line - 1, (mark.col + int(quoted) if line == 1 else 1) + col - 1)
+        if start is None:
+            mark = self.mark(path)
+            first = self.lines[mark.line - 1] if mark.line <= len(self.lines) else ""
+            quoted = mark.col <= len(first) and first[mark.col - 1] in "'\""
+            start, first_col = mark.line, mark.col + int(quoted)
+        else:
+            first_col = 0  # a block's lines all start after their indentation
+        value_line, offset = 1, 0
+        for number in range(start, len(self.lines) + 1):
+            source = self.lines[number - 1]
+            begin = first_col - 1 if number == start and first_col else len(source) - len(source.lstrip(" "))
+            text = source[begin:].rstrip()
+            if not text:
+                value_line, offset = value_line + 1, 0
+                continue
+            if value_line == line and col - offset <= len(text):
+                return Mark(number, begin + col - offset)
+            if value_line > line:
+                break
+            offset += len(text) + 1  # the space that joins this line to the next
+        return self.mark(path)
 
     def mark(self, path: Path_, *, key: bool = False) -> Mark:
         """The closest known position to `path` (walking up to the parent when needed)."""
@@ -245,6 +266,8 @@ def _convert(node: Node, path: Path_, out: Located, problems: list[Problem]) -> 
             return None
         if node.style in ("|", ">"):
             out.text_start[path] = node.start_mark.line + 2
+            if node.style == "|":
+                out.literal.add(path)
         bad = _CONTROL.search(value)
         if bad:
             problems.append(

@@ -86,6 +86,14 @@ Colour = Annotated[str, Field(strict=True, pattern=r"^#[0-9A-Fa-f]{6}$", descrip
 PartialDate = Annotated[str, Field(strict=True), AfterValidator(_partial_date)]
 HttpsUrl = Annotated[str, Field(strict=True, pattern=r"^https://[^\s/$.?#][^\s]*$")]
 Markdown = Annotated[str, Field(strict=True, description="Markdown text."), AfterValidator(_text)]
+Abbreviation = Annotated[
+    str,
+    Field(
+        strict=True,
+        pattern=r"^[A-Za-z][A-Za-z0-9]*$",
+        description="An abbreviation as written in the text, e.g. FDA.",
+    ),
+]
 
 
 class Model(BaseModel):
@@ -196,6 +204,11 @@ class Config(Model):
     disclaimer: Text = Field(description="The standing disclaimer printed in every issue.")
     callouts: dict[Id, Text] = Field(description="Callout kinds for `::: kind` blocks and their labels.")
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
+    glossary: dict[Abbreviation, Text] = Field(
+        {},
+        description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "
+        "Administration): the text may use these without defining them first.",
+    )
 
     @model_validator(mode="after")
     def _team_roles_exist(self) -> Config:

@@ -119,12 +119,15 @@ def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
 
 
 def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
+    from tablet_press.lint import lint  # lint builds on this module's markdown_texts
+
     return [
         *_check_authors(bundle, project),
         *_check_topics(bundle, project),
         *_check_references(bundle),
         *_check_markdown(markdown_texts(bundle), bundle, project),
         *check_published(bundle, project),
+        *lint(bundle, project),
     ]
 
 
