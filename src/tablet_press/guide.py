@@ -107,7 +107,8 @@ def field_reference() -> str:
 
 def checks_reference() -> str:
     """The house-style checks (name, what each looks for, an example and its fix), then ISMP's list."""
-    from tablet_press.lint import ISMP, RULES
+    from tablet_press.lint import RULES
+    from tablet_press.lint_doses import ISMP
 
     rows = ["| check | what it looks for | instead of | write |", "|---|---|---|---|"]
     for name, rule in RULES.items():

@@ -1,0 +1,143 @@
+"""The house-style checks of wording: placeholders, stand-in links, repeated callouts, abbreviations,
+sample sizes and off-label use (the rules of lint.RULES that are not about doses).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from tablet_press import markdown
+from tablet_press.bundle import Bundle
+from tablet_press.lint import Finding, Text, locate, offset_of
+from tablet_press.project import Project
+
+# ---------------------------------------------------------------- placeholders and repeats
+
+_PLACEHOLDER = re.compile(r"(?<![\w.])(?:TODO|TBD|XXX|FIXME|[Ll]orem ipsum)(?!\w)")
+_STAND_IN = re.compile(
+    r"(?:^|[@./])(?:example\.(?:com|org|net)|localhost|127\.0\.0\.1)(?:$|[/:?#])|TODO|TBD|XXX"
+)
+
+
+def placeholders(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    for text in texts:
+        for m in _PLACEHOLDER.finditer(text.masked):
+            yield Finding(
+                "placeholder", text, m.start(), f"'{m.group()}' is left in the text", "write the text"
+            )
+
+
+def links(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    for text in texts:
+        for link in markdown.scan(text.md.text).links:
+            parts = urlsplit(link.value)
+            no_host = parts.scheme in ("http", "https") and not parts.hostname
+            if link.value not in ("", "#") and (no_host or _STAND_IN.search(parts.netloc + parts.path)):
+                at, why = (
+                    offset_of(text.md.text, link.line, link.col),
+                    f"'{link.value[:60]}' is a stand-in address",
+                )
+                yield Finding("placeholder-link", text, at, why, "link to the real address")
+
+
+def callouts(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    """A callout whose words were printed before, in print order (the later one is reported)."""
+    first: dict[str, tuple[Text, int]] = {}
+    for text in texts:
+        lines = text.md.text.split("\n")
+        for token in markdown.parse(text.md.text):
+            if token.type == "container_callout_open" and token.map:
+                start, end = token.map
+                words = " ".join(" ".join(lines[start + 1 : end]).removesuffix(":::").split()).casefold()
+                at = offset_of(text.md.text, start + 1, lines[start].find(":::") + 1)
+                if words in first:
+                    other, where = first[words]
+                    label = project.config.callouts.get(token.info.split()[0], "callout")
+                    why = f"this {label} repeats the one at {other.md.file}:{locate(other.md, where)[0]}"
+                    yield Finding("repeated-callout", text, at, why, "keep one of them")
+                first.setdefault(words, (text, at))
+
+
+# ---------------------------------------------------------------- abbreviations, sample sizes, off-label
+
+_TOKEN = re.compile(r"(?<![\w@/.-])[A-Za-z][A-Za-z0-9]*(?![\w])")
+# Capitals for emphasis, Roman numerals, and what the ISMP and placeholder rules already say.
+_NOT_ABBREVIATIONS = {"NOT", "NO", "DO", "ONLY", "NEVER", "ALWAYS", "AVOID", "AND", "OR", "BUT", "ALL", "OK"}
+_NOT_ABBREVIATIONS |= {"II", "III", "VI", "VII", "VIII", "IX", "XI", "XII", "TODO", "TBD", "XXX", "FIXME"}
+_NOT_ABBREVIATIONS |= {"QD", "QOD", "HS", "IU", "SC", "SQ", "TIW", "MSO4", "MgSO4"}
+_AMBIGUOUS = {"MS": "; in palliative care MS also reads as morphine sulfate"}
+_SMALL_WORDS = {"of", "and", "the", "in", "for", "with", "on", "to", "a"}
+
+
+def _abbreviation(word: str) -> str | None:
+    word = word[:-1] if len(word) > 2 and word.endswith("s") and word[:-1].isupper() else word  # NSAIDs
+    upper, lower = sum(c.isupper() for c in word), sum(c.islower() for c in word)
+    return word if upper >= 2 and upper > lower and word not in _NOT_ABBREVIATIONS else None
+
+
+def _defines(abbr: str, before: str, after: str) -> bool:
+    """'low-dose naltrexone (LDN)', or 'QOL (quality of life)' when the initials spell it."""
+    if re.search(r"\w[ \u00a0]*\([ \u00a0]*$", before):
+        return True
+    m = re.match(r"[ \u00a0]*\(([^()]*)\)", after)
+    words = [w for w in re.split(r"[\s\-–]+", m[1]) if w] if m else []
+    letters = "".join(c for c in abbr if c.isalpha()).upper()
+    initials = ("".join(w[0] for w in words if w.lower() not in small) for small in (set(), _SMALL_WORDS))
+    return bool(words) and any(i.upper().startswith(letters) for i in initials)
+
+
+def abbreviations(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    """Abbreviations in printed markdown, in print order: each must be defined before its first use."""
+    known, reported = set(project.config.glossary), set[str]()
+    for text in (t for t in texts if t.prose):
+        for m in _TOKEN.finditer(text.masked):
+            abbr = _abbreviation(m.group())
+            if abbr is None or abbr in known | reported:
+                continue
+            if _defines(abbr, text.masked[max(0, m.start() - 8) : m.start()], text.masked[m.end() :][:200]):
+                known.add(abbr)
+                continue
+            reported.add(abbr)
+            why = f"'{abbr}' is used before it is defined{_AMBIGUOUS.get(abbr, '')}"
+            fix = f"write it out at first use, then ({abbr}); or add it to the glossary in tablet.yaml"
+            yield Finding("undefined-abbreviation", text, m.start(), why, fix)
+
+
+_SAMPLE = re.compile(r"(?<![\w.])([nN])([ \u00a0]*)=([ \u00a0]*)(\d[\d,]*)(?!\w)")
+
+
+def sample_sizes(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    """Sample sizes written the way most of the issue writes them; the layout prints `n:` as n=10."""
+    found = [(text, m) for text in texts for m in _SAMPLE.finditer(text.masked)]
+
+    def form(m: re.Match[str]) -> str:
+        return f"{m[1]}{' ' if m[2] else ''}={' ' if m[3] else ''}"
+
+    votes = {"n=": sum(s.n is not None for g in bundle.issue.literature for s in g.studies)}
+    example = {"n=": "n=10"}
+    for _, m in found:
+        votes[form(m)] = votes.get(form(m), 0) + 1
+        example.setdefault(form(m), m.group())
+    house = max(votes, key=lambda f: (votes[f], f == "n="))
+    for text, m in found:
+        if form(m) != house:
+            why = (
+                f"'{m.group()}' is written differently from the issue's other sample sizes ({example[house]})"
+            )
+            yield Finding("sample-size", text, m.start(), why, f"write {house}{m[4]}")
+
+
+_OFF_LABEL = re.compile(r"\boff[- ]?label\b|\bnot FDA[- ]approved\b", re.I)
+
+
+def off_label(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    """Off-label use mentioned (first mention) but not flagged, so no output would carry the notice."""
+    found = next(((t, m) for t in texts if (m := _OFF_LABEL.search(t.masked))), None)
+    if found and not bundle.issue.off_label:
+        text, m = found
+        why = f"the text speaks of off-label use ('{m.group()}') but issue.yaml does not say off_label: true"
+        yield Finding(
+            "off-label", text, m.start(), why, "add off_label: true so every output carries the notice"
+        )
