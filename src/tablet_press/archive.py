@@ -13,17 +13,25 @@ import json
 import os
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
-from tablet_press.errors import BuildError, ValidationFailed
-from tablet_press.project import Project, load_project
-from tablet_press.sitepages import entry, site_pages
-from tablet_press.validate import validate
+from tablet_press.errors import BuildError
+from tablet_press.project import Project
+
+# Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from tablet_press.bundle import Bundle
+    from tablet_press.render import IssueView
+    from tablet_press.sitepages import Entry
 
 CACHE = ".tablet-cache.json"
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
@@ -63,45 +71,6 @@ def issue_key(shared: str, bundle_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def build_issue(root: str, slug: str, target: str) -> list[str]:
-    """Build one issue's folder of the site (in a worker process); returns problems, [] on success."""
-    from tablet_press.build import outputs, write_atomically
-    from tablet_press.publish import frozen_outputs
-
-    try:
-        project = load_project(Path(root))
-        report = validate(project, [project.issues_dir / slug])
-        if report.errors or not report.bundles:
-            return [p.format() for p in report.errors] or [f"issues/{slug}: could not be loaded"]
-        bundle = report.bundles[0]
-        files = frozen_outputs(bundle.path) or outputs(bundle, project)
-        files["index.html"] = _issue_page(project, bundle).encode()
-        files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
-        write_atomically(Path(target), files)
-    except ValidationFailed as exc:
-        return [p.format() for p in exc.problems]
-    except BuildError as exc:
-        return [f"issues/{slug}: {exc}"]
-    except Exception as exc:  # a bug: report it against this issue and go on with the others
-        return [f"issues/{slug}: internal error: {type(exc).__name__}: {exc} (please report this bug)"]
-    return []
-
-
-def _issue_page(project: Project, bundle: object) -> str:
-    from tablet_press.bundle import Bundle
-    from tablet_press.render import issue_view, render
-
-    assert isinstance(bundle, Bundle)
-    return render(
-        "site/issue.html.j2",
-        issue_view(bundle, project),
-        project,
-        entry=entry(bundle, project),
-        root="../../",
-        config=project.config,
-    )
-
-
 def thumbnail(pdf: bytes) -> bytes:
     """A PNG of the PDF's first page, rendered with PDFium."""
     import io
@@ -118,12 +87,79 @@ def thumbnail(pdf: bytes) -> bytes:
         document.close()
 
 
-def _load_cache(out: Path) -> dict[str, object]:
+def _load_cache(out: Path) -> dict[str, Any]:
     try:
         data = json.loads((out / CACHE).read_text(encoding="utf-8"))
         return data if isinstance(data, dict) and data.get("tool") == __version__ else {}
     except (OSError, ValueError):
         return {}
+
+
+def _entry_json(e: Entry) -> dict[str, Any]:
+    """An index entry as the cache keeps it, so that unchanged issues are listed without reading them."""
+    return {
+        "slug": e.slug,
+        "number": e.number,
+        "date": e.date.isoformat(),
+        "date_text": e.date_text,
+        "title": e.title,
+        "authors": list(e.authors),
+        "topics": [[t.id, t.label, t.kind] for t in e.topics],
+        "summary": e.summary,
+        "corrections": [[c.date.isoformat(), c.text] for c in e.corrections],
+        "published": e.published.isoformat() if e.published else None,
+        "folder": e.folder,
+        "citation": e.citation,
+    }
+
+
+def _cached_entry(data: Any) -> Entry | None:
+    """The entry kept by an earlier run, or None if it cannot be read (then the issue is rebuilt)."""
+    from tablet_press.model import Correction
+    from tablet_press.sitepages import Entry, Topic
+
+    try:
+        return Entry(
+            slug=data["slug"],
+            number=data["number"],
+            date=date.fromisoformat(data["date"]),
+            date_text=data["date_text"],
+            title=data["title"],
+            authors=tuple(data["authors"]),
+            topics=tuple(Topic(*t) for t in data["topics"]),
+            summary=data["summary"],
+            # Values an earlier run validated, from sources that are unchanged (same key).
+            corrections=tuple(
+                Correction.model_construct(date=date.fromisoformat(d), text=t) for d, t in data["corrections"]
+            ),
+            published=date.fromisoformat(data["published"]) if data["published"] else None,
+            folder=data["folder"],
+            citation=data["citation"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _fold(slug: str) -> str:
+    return unicodedata.normalize("NFKC", slug).casefold()
+
+
+def _clash(bundle: Bundle, numbers: dict[int, str], folded: dict[str, str]) -> list[str]:
+    """validate's checks between issues, against the issues already accepted: unchanged issues are not
+    read again, so their numbers and folder names come from the cache. The newcomer is the one blamed."""
+    other = numbers.get(bundle.issue.number)
+    if other is not None:
+        message = f"issue number {bundle.issue.number} is also used by '{other}'"
+        return [bundle.issue_source.problem(("number",), message).format()]
+    other = folded.get(_fold(bundle.slug))
+    if other is not None:
+        message = f"folder name '{bundle.slug}' collides with '{other}' on case-insensitive systems"
+        return [bundle.issue_source.problem((), message).format()]
+    return []
+
+
+def _pages_key(shared: str, keys: dict[str, str], listed: list[str]) -> str:
+    return hashlib.sha256(json.dumps([shared, [(s, keys[s]) for s in sorted(listed)]]).encode()).hexdigest()
 
 
 def archive(
@@ -133,87 +169,216 @@ def archive(
     jobs: int | None = None,
     progress: Callable[[str, str], None] = lambda slug, status: None,
 ) -> ArchiveReport:
-    """Build the site in `out`; returns what was built, reused and failed."""
-    from tablet_press.build import write_atomically
+    """Build the site in `out`; returns what was built, reused and failed.
 
-    report = ArchiveReport()
-    checked = validate(project)
-    broken = {p.file.split("/")[1] for p in checked.errors if p.file.startswith("issues/")}
-    for problem in checked.errors:
-        slug = problem.file.split("/")[1] if problem.file.startswith("issues/") else "tablet.yaml"
-        report.failed.setdefault(slug, []).append(problem.format())
-    bundles = [b for b in checked.bundles if b.slug not in broken]
-
+    Only issues whose key (the hash of their files and of what all issues share) changed are read,
+    validated and built; an unchanged issue is listed from its cached entry. So a rebuild with nothing
+    changed hashes files and stops, and one changed issue costs one build and the index pages."""
     cache = _load_cache(out)
-    known: dict[str, dict[str, str]] = cache.get("issues", {})  # type: ignore[assignment]
+    cache_before = json.dumps(cache, indent=2)
+    known: dict[str, dict[str, Any]] = cache.get("issues", {})
     shared = shared_key(project)
-    keys = {b.slug: issue_key(shared, b.path) for b in bundles}
-    entries = {b.slug: entry(b, project) for b in bundles}
-    todo = []
-    for bundle in bundles:
-        folder = out / entries[bundle.slug].folder
-        old = known.get(bundle.slug, {})
-        if old.get("key") == keys[bundle.slug] and (folder / "index.html").exists():
-            report.reused.append(bundle.slug)
-            progress(bundle.slug, "reused")
-            continue
-        if old.get("folder") and old["folder"] != entries[bundle.slug].folder:
-            shutil.rmtree(out / old["folder"], ignore_errors=True)  # the issue moved (its date changed)
-        todo.append(bundle.slug)
-
-    def finished(slug: str, problems: list[str]) -> None:
-        if problems:
-            report.failed[slug] = problems
-        else:
-            report.built.append(slug)
-            known[slug] = {"key": keys[slug], "folder": entries[slug].folder}
-        progress(slug, "failed" if problems else "built")
-
-    workers = min(jobs or os.cpu_count() or 1, len(todo))
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                s: pool.submit(build_issue, str(project.root), s, str(out / entries[s].folder)) for s in todo
-            }
-            for slug, future in futures.items():
-                finished(slug, future.result())
-    else:
-        for slug in todo:
-            finished(slug, build_issue(str(project.root), slug, str(out / entries[slug].folder)))
-
-    listed = [entries[s] for s in sorted(set(report.built) | set(report.reused))]
-    pages_key = hashlib.sha256(
-        json.dumps(
-            [shared, sorted((s, keys[s]) for s in keys if s in set(report.built) | set(report.reused))]
-        ).encode()
-    )
-    if report.built or cache.get("pages") != pages_key.hexdigest() or not (out / "index.html").exists():
-        files = {name: text.encode() for name, text in site_pages(project, listed).items()}
-        files["site.css"] = (project.styles_dir / "site.css").read_bytes()
-        files["logo.svg"] = (project.brand_dir / project.config.brand.logo).read_bytes()
-        for name, data in files.items():
-            write_atomically((out / name).parent, {Path(name).name: data})
-        search_index(out)
-        report.pages_written = True
+    keys = {folder.name: issue_key(shared, folder) for folder in project.bundle_dirs()}
     for slug in list(known):
         if slug not in keys:
             del known[slug]
-    cache_text = json.dumps({"tool": __version__, "issues": known, "pages": pages_key.hexdigest()}, indent=2)
-    write_atomically(out, {CACHE: cache_text.encode()})
+    unchanged = [
+        slug
+        for slug, key in keys.items()
+        if known.get(slug, {}).get("key") == key
+        and (out / str(known[slug].get("folder")) / "index.html").is_file()
+    ]
+    report = ArchiveReport(reused=list(unchanged))
+    if (
+        len(unchanged) < len(keys)
+        or cache.get("pages") != _pages_key(shared, keys, unchanged)
+        or not (out / "index.html").exists()
+    ):
+        _Run(project, out, known, keys, report, progress).build(jobs)
+    else:
+        for slug in unchanged:
+            progress(slug, "reused")
+    pages_key = _pages_key(shared, keys, report.built + report.reused)
+    cache_text = json.dumps({"tool": __version__, "issues": known, "pages": pages_key}, indent=2)
+    if cache_text != cache_before:  # nothing changed: nothing is written
+        from tablet_press.build import write_atomically
+
+        write_atomically(out, {CACHE: cache_text.encode()})
     return report
 
 
-def search_index(out: Path) -> None:
-    """Index the issue pages for offline full-text search with Pagefind (its binary ships on PyPI)."""
+@dataclass
+class _Issue:
+    """A changed issue, validated, on its way through the build."""
+
+    bundle: Bundle
+    folder: Path
+    view: IssueView
+    files: dict[str, bytes] | None = None  # the outputs as sent, if the issue was published; else
+    pdf: Future[bytes] | None = None  # its PDF, being made by a worker (None: made when finished)
+
+
+@dataclass
+class _Run:
+    """One archive run that has work to do: issues to build, or only the index pages to rewrite."""
+
+    project: Project
+    out: Path
+    known: dict[str, dict[str, Any]]  # the cache's record of built issues, updated as they build
+    keys: dict[str, str]
+    report: ArchiveReport
+    progress: Callable[[str, str], None]
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def build(self, jobs: int | None) -> None:
+        """Validate and build the changed issues, rewrite the pages and the search index.
+
+        Work overlaps: workers typeset the PDFs, each handed over as soon as its issue is valid, while
+        this process makes the web pages, the index pages, Pagefind's index (which reads only the issue
+        pages, written first), the emails and the thumbnails. An issue that fails after its page was
+        written leaves the index pages, which are made again."""
+        from tablet_press.pdf import pdf_workers  # light: the workers fork before the rest is imported
+
+        cores = jobs or os.cpu_count() or 1
+        changed = len(self.keys) - len(self.report.reused)
+        # Even one changed issue gets a worker if there is a second core: it imports WeasyPrint and
+        # typesets while this process validates, writes the pages and runs Pagefind.
+        with pdf_workers(min(cores, changed) if cores > 1 else 0) as pool:
+            for slug in list(self.report.reused):
+                cached = _cached_entry(self.known[slug].get("entry"))
+                if cached is None:  # unreadable: built again
+                    self.report.reused.remove(slug)
+                else:
+                    self.entries[slug] = cached
+                    self.progress(slug, "reused")
+            todo = [s for s in self.keys if s not in self.entries]
+            issues = {slug: issue for slug in todo if (issue := self._accept(slug, pool))}
+            search = self._write_pages()
+            import pypdfium2  # noqa: F401  (for the thumbnails: imported while the first PDF is made)
+
+            try:
+                for slug, issue in issues.items():
+                    self._finish(slug, issue)
+            except BaseException:
+                search.kill()
+                search.wait()
+                raise
+            _wait(search)
+        failed = [slug for slug in issues if slug in self.report.failed]
+        for slug in failed:  # its page is written, its outputs are not: it leaves the site's pages
+            (issues[slug].folder / "index.html").unlink(missing_ok=True)
+        if failed:
+            _wait(self._write_pages())
+
+    def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
+        """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
+        from tablet_press.build import pdf_job, print_html, write_atomically
+        from tablet_press.publish import frozen_outputs
+        from tablet_press.render import issue_view, render
+        from tablet_press.sitepages import entry
+        from tablet_press.validate import validate
+
+        project = self.project
+        checked = validate(project, [project.issues_dir / slug])
+        problems = [p.format() for p in checked.errors]
+        if not problems and not checked.bundles:
+            problems = [f"issues/{slug}: could not be loaded"]
+        if not problems:
+            accepted = [e for s, e in self.entries.items() if s != slug]
+            numbers = {e.number: e.slug for e in accepted}
+            problems = _clash(checked.bundles[0], numbers, {_fold(e.slug): e.slug for e in accepted})
+        if problems:
+            self.report.failed[slug] = problems
+            self.progress(slug, "failed")
+            return None
+        bundle = checked.bundles[0]
+        self.entries[slug] = page_entry = entry(bundle, project)
+        old_folder = self.known.get(slug, {}).get("folder")
+        if old_folder and old_folder != page_entry.folder:
+            shutil.rmtree(self.out / old_folder, ignore_errors=True)  # the issue moved (its date changed)
+        view = issue_view(bundle, project)  # once, for the web page, the PDF and the email
+        page = render(
+            "site/issue.html.j2", view, project, entry=page_entry, root="../../", config=project.config
+        )
+        folder = self.out / page_entry.folder
+        write_atomically(folder, {"index.html": page.encode()})
+        frozen = frozen_outputs(bundle.path)
+        if frozen is not None:  # published: the files as sent, never a re-render
+            return _Issue(bundle, folder, view, files=frozen)
+        if pool is None:
+            return _Issue(bundle, folder, view)
+        return _Issue(
+            bundle,
+            folder,
+            view,
+            pdf=pool.submit(pdf_job(bundle, project, print_html(bundle, project, view))),
+        )
+
+    def _finish(self, slug: str, issue: _Issue) -> None:
+        """Wait for the issue's PDF (making its email meanwhile), then write its outputs and thumbnail."""
+        from tablet_press.build import outputs, write_atomically
+
+        problems = []
+        try:
+            files = issue.files
+            if files is None:
+                files = outputs(issue.bundle, self.project, issue.view, issue.pdf)
+            files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
+            write_atomically(issue.folder, files)
+        except BuildError as exc:
+            problems = [f"issues/{slug}: {exc}"]
+        except Exception as exc:  # a bug: report it against this issue and go on with the others
+            problems = [
+                f"issues/{slug}: internal error: {type(exc).__name__}: {exc} (please report this bug)"
+            ]
+        if problems:
+            self.report.failed[slug] = problems
+        else:
+            self.report.built.append(slug)
+            entry = self.entries[slug]
+            self.known[slug] = {"key": self.keys[slug], "folder": entry.folder, "entry": _entry_json(entry)}
+        self.progress(slug, "failed" if problems else "built")
+
+    def _write_pages(self) -> subprocess.Popen[bytes]:
+        """The pages about all listed issues and the shared files; starts Pagefind over them."""
+        from tablet_press.build import write_atomically
+        from tablet_press.sitepages import site_pages
+
+        listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
+        files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}
+        files["site.css"] = (self.project.styles_dir / "site.css").read_bytes()
+        files["logo.svg"] = (self.project.brand_dir / self.project.config.brand.logo).read_bytes()
+        for name, data in files.items():
+            write_atomically((self.out / name).parent, {Path(name).name: data})
+        self.report.pages_written = True
+        return search_index(self.out)
+
+
+def search_index(out: Path) -> subprocess.Popen[bytes]:
+    """Start indexing the issue pages for offline full-text search with Pagefind (its binary ships on
+    PyPI); `_wait` for it."""
     import pagefind_bin
 
-    result = subprocess.run(
-        [str(pagefind_bin.get_executable()), "--site", str(out), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    search = subprocess.Popen(
+        # Only issue pages carry data-pagefind-body, so only they are indexed; naming them spares
+        # Pagefind parsing every email .html beside them (a third of its time, same index).
+        [str(pagefind_bin.get_executable()), "--site", str(out), "--glob", "*/*/index.html", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    if result.returncode != 0:
-        raise BuildError(
-            f"the search index could not be built: {result.stderr.strip() or result.stdout.strip()}"
-        )
+    if hasattr(os, "setpriority"):  # it runs beside the PDFs the archive waits for: those go first
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, search.pid, 10)
+    return search
+
+
+def _wait(search: subprocess.Popen[bytes]) -> None:
+    try:
+        stdout, stderr = search.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        search.kill()
+        search.communicate()
+        raise BuildError("the search index could not be built: Pagefind took longer than 5 minutes") from None
+    if search.returncode != 0:
+        message = (stderr or stdout).decode(errors="replace").strip()
+        raise BuildError(f"the search index could not be built: {message}")

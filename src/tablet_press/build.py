@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tablet_press.bundle import ASSETS_DIR, Bundle
 from tablet_press.errors import BuildError, InternalError, ValidationFailed, display_path
 from tablet_press.project import Project
-from tablet_press.render import issue_view, render
+from tablet_press.render import IssueView, issue_view, render
 from tablet_press.validate import Report, validate
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from tablet_press.email import EmailEdition
 
 
 @dataclass
@@ -21,19 +29,25 @@ class Built:
     files: list[Path] = field(default_factory=list)
 
 
-def print_html(bundle: Bundle, project: Project) -> str:
-    view = issue_view(bundle, project)
+def print_html(bundle: Bundle, project: Project, view: IssueView | None = None) -> str:
+    view = view if view is not None else issue_view(bundle, project)
     logo = (project.brand_dir / project.config.brand.logo).as_uri()
     css = (project.styles_dir / "print.css").as_uri()
     return render("print.html.j2", view, project, logo_url=logo, stylesheet_url=css)
 
 
 def issue_pdf(bundle: Bundle, project: Project, html: str | None = None) -> bytes:
+    return pdf_job(bundle, project, html if html is not None else print_html(bundle, project))()
+
+
+def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
+    """The call that makes an issue's PDF from its print HTML; picklable, so that a worker process
+    (pdf.pdf_workers) can run it having imported no more than pdf.py."""
     from tablet_press.pdf import write_pdf
 
     fonts = project.config.brand.fonts
-    html = html if html is not None else print_html(bundle, project)
-    return write_pdf(
+    return partial(
+        write_pdf,
         html,
         base_url=bundle.path,
         allowed=[
@@ -55,12 +69,27 @@ def _font_dirs() -> list[Path]:
     return font_dirs()
 
 
-def outputs(bundle: Bundle, project: Project) -> dict[str, bytes]:
-    """Every output of one issue, as bytes, keyed by file name. Nothing is written here."""
-    from tablet_press.email import email_outputs
+def outputs(
+    bundle: Bundle, project: Project, view: IssueView | None = None, pdf: Future[bytes] | None = None
+) -> dict[str, bytes]:
+    """Every output of one issue, as bytes, keyed by file name. Nothing is written here.
 
-    pdf = issue_pdf(bundle, project)
-    return {f"{bundle.slug}.pdf": pdf, **email_outputs(bundle, project, pdf)}
+    `pdf` is the issue's PDF being made by a worker (see pdf.pdf_workers); without it, it is made here."""
+    from tablet_press.email import email_edition, email_outputs
+
+    # One view model for every output: it runs the citation engine, the costliest part after WeasyPrint.
+    view = view if view is not None else issue_view(bundle, project)
+    if pdf is None:
+        data = issue_pdf(bundle, project, print_html(bundle, project, view))
+        return {f"{bundle.slug}.pdf": data, **email_outputs(bundle, project, data, view)}
+    try:  # the email while the worker typesets; the PDF's own errors still come first
+        email: EmailEdition | BuildError = email_edition(bundle, project, view)
+    except BuildError as exc:
+        email = exc
+    data = pdf.result()
+    if isinstance(email, BuildError):
+        raise email
+    return {f"{bundle.slug}.pdf": data, **email.files(project, data)}
 
 
 def write_atomically(folder: Path, files: dict[str, bytes]) -> list[Path]:
@@ -104,13 +133,33 @@ def build(
     if report.failed(strict):
         raise ValidationFailed(report.problems)
     built = []
-    for bundle in report.bundles:
-        progress(bundle.slug)
-        try:
-            files = outputs(bundle, project)
-        except (BuildError, ValidationFailed):
-            raise
-        except Exception as exc:  # a bug: say which issue was being built
-            raise InternalError(f"while building issues/{bundle.slug}") from exc
-        built.append(Built(bundle.slug, write_atomically(out / bundle.slug, files)))
+    from tablet_press.pdf import pdf_workers
+
+    cores, count = os.cpu_count() or 1, len(report.bundles)
+    # Several issues are typeset in parallel; one is built here, as a worker would gain it little.
+    with pdf_workers(min(cores, count) if cores > 1 and count > 1 else 0) as pool:
+        started = []  # every PDF is handed to a worker first, then each issue is finished in order
+        for bundle in report.bundles:
+            with _blame(bundle):
+                view = issue_view(bundle, project)
+                pdf = None
+                if pool is not None:
+                    pdf = pool.submit(pdf_job(bundle, project, print_html(bundle, project, view)))
+            started.append((bundle, view, pdf))
+        for bundle, view, pdf in started:
+            progress(bundle.slug)
+            with _blame(bundle):
+                files = outputs(bundle, project, view, pdf)
+            built.append(Built(bundle.slug, write_atomically(out / bundle.slug, files)))
     return report, built
+
+
+@contextmanager
+def _blame(bundle: Bundle) -> Iterator[None]:
+    """Errors a user can cause pass as they are; a bug says which issue was being built."""
+    try:
+        yield
+    except (BuildError, ValidationFailed):
+        raise
+    except Exception as exc:
+        raise InternalError(f"while building issues/{bundle.slug}") from exc

@@ -14,6 +14,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -51,17 +52,37 @@ class Links:
     pdf: str
 
 
-def email_outputs(bundle: Bundle, project: Project, pdf: bytes) -> dict[str, bytes]:
-    """The issue's email body, plain text and .eml (with `pdf` attached), keyed by file name."""
-    view = issue_view(bundle, project)
+@dataclass(frozen=True)
+class EmailEdition:
+    """An issue's email before its PDF exists: the .eml, which attaches the PDF, comes last."""
+
+    view: IssueView
+    html: str
+    text: str
+    images: list[InlineImage]
+
+    def files(self, project: Project, pdf: bytes) -> dict[str, bytes]:
+        """The email body, plain text and .eml (with `pdf` attached), keyed by file name."""
+        slug = self.view.slug
+        return {
+            f"{slug}.html": self.html.encode(),
+            f"{slug}.txt": self.text.encode(),
+            f"{slug}.eml": eml(self.view, project, self.html, self.text, self.images, pdf),
+        }
+
+
+def email_edition(bundle: Bundle, project: Project, view: IssueView) -> EmailEdition:
+    """The checked email HTML with its images, and the plain text; raises BuildError."""
     html, images = email_html(view, bundle, project)
-    text = email_text(view, project)
-    slug = bundle.slug
-    return {
-        f"{slug}.html": html.encode(),
-        f"{slug}.txt": text.encode(),
-        f"{slug}.eml": eml(view, project, html, text, images, pdf),
-    }
+    return EmailEdition(view, html, email_text(view, project), images)
+
+
+def email_outputs(
+    bundle: Bundle, project: Project, pdf: bytes, view: IssueView | None = None
+) -> dict[str, bytes]:
+    """The issue's email body, plain text and .eml (with `pdf` attached), keyed by file name."""
+    view = view if view is not None else issue_view(bundle, project)
+    return email_edition(bundle, project, view).files(project, pdf)
 
 
 def issue_links(project: Project, view: IssueView) -> Links | None:
@@ -170,17 +191,22 @@ def logo_image(project: Project, slug: str) -> InlineImage:
 def stylesheet(project: Project) -> tuple[str, str]:
     """styles/email.css with the brand's values filled in, split into (rules to inline, rules that
     stay in <style>: at-rules and selectors with pseudo-classes, which no style attribute can hold)."""
+    source = (project.styles_dir / "email.css").read_text(encoding="utf-8")
+    return _split_stylesheet(source, tuple(css_values(project.config).items()))
+
+
+@cache  # the same for every issue of a project, and the archive builds many in one process
+def _split_stylesheet(source: str, brand: tuple[tuple[str, str], ...]) -> tuple[str, str]:
     import tinycss2  # type: ignore[import-untyped]
 
-    path = project.styles_dir / "email.css"
-    values = css_values(project.config)
+    values = dict(brand)
 
     def fill(match: re.Match[str]) -> str:
         if match.group(1) not in values:
             raise BuildError(f"styles/email.css: unknown variable --{match.group(1)}")
         return values[match.group(1)]
 
-    source = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
     source = re.sub(r"var\(--([a-z0-9-]+)\)", fill, source)
     inline: list[str] = []
     kept: list[str] = []

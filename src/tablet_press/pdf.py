@@ -3,10 +3,12 @@ the allowed folders, and every error WeasyPrint logs turned into a build failure
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import mimetypes
 import os
+import shutil
 import signal
 import stat
 import threading
@@ -14,12 +16,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from tablet_press.errors import BuildError
 from tablet_press.fonts import font_face_css
 from tablet_press.model import FontFamily
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 PDF_VARIANT = "pdf/ua-1"
 MAX_ASSET_BYTES = 10_000_000
@@ -114,8 +119,11 @@ def _time_limit(seconds: int, what: str) -> Iterator[None]:
 
 @cache
 def _font_config() -> Any:
+    """One FontConfiguration per process. Its temporary copies of the fonts are removed at exit
+    explicitly, not left to its __del__, which a process may never run (see _worker_started)."""
     from weasyprint.text.fonts import FontConfiguration
 
+    atexit.register(_remove_font_copies)
     return FontConfiguration()
 
 
@@ -151,3 +159,45 @@ def write_pdf(
         raise BuildError(f"{what}: the PDF could not be made:\n  " + "\n  ".join(problems))
     assert isinstance(pdf, bytes)
     return pdf
+
+
+@contextmanager
+def pdf_workers(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Processes that run `write_pdf` (WeasyPrint: nearly all of a build's time) while this one makes
+    the views, emails and pages and writes the files; None for no workers (PDFs are made here).
+
+    Each worker imports WeasyPrint (half a second) as soon as it starts, not at its first PDF. Jobs
+    should be `write_pdf` itself, so that a worker never imports more than this module."""
+    if workers < 1:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: 15 ms, when needed
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started)
+    try:
+        for _ in range(workers):
+            pool.submit(_import_weasyprint)
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)  # after an error, PDFs not yet begun are dropped
+
+
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401
+
+
+def _worker_started() -> None:
+    """Workers end with os._exit, which skips atexit and __del__, so the temporary copies of the fonts
+    (1.6 MB a worker) would stay behind; multiprocessing's own exit hook removes them instead. A font
+    configuration inherited from the parent (fork) is the parent's to remove."""
+    if not _font_config.cache_info().currsize:
+        from multiprocessing.util import Finalize
+
+        Finalize(None, _remove_font_copies, exitpriority=0)
+
+
+def _remove_font_copies() -> None:
+    if _font_config.cache_info().currsize:
+        folder = getattr(_font_config(), "_folder", None)  # where WeasyPrint 70 copies the fonts
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -84,7 +84,7 @@ class Bibliography:
         self._refs = [by_id[key] for key in order]
         self._index = {ref.id: i for i, ref in enumerate(self._refs)}
         self._engine = _Engine(style, self._refs, {})
-        if style not in NUMERIC and (suffixes := self._year_suffixes()):
+        if style not in NUMERIC and _may_collide(self._refs) and (suffixes := self._year_suffixes()):
             # Bug: citeproc-py never disambiguates: two "(Younger & Mackey, 2009)" stay identical.
             # Same citations get year suffixes in reference-list order (APA 7 §8.19), then render again.
             self._engine = _Engine(style, self._refs, suffixes)
@@ -130,6 +130,25 @@ class Bibliography:
             if len(same) > 1
             for n, index in enumerate(same[:26])
         }
+
+
+def _may_collide(refs: Sequence[Reference]) -> bool:
+    """Whether two author-date citations could print alike, which only rendering every citation can
+    tell (a quarter of an issue's citation work). Alike citations share the year and the first author's
+    family name, so references that differ in (year, last word of that name) never collide. The key is
+    deliberately coarse (case, particles) and a reference without authors (cited by a shortened title)
+    always counts as a possible collision: a false alarm costs only the full check."""
+    seen = set()
+    for ref in refs:
+        if not ref.author:
+            return True
+        name = _csl_name(ref.author[0])
+        words = (name.get("family") or name.get("literal") or "").casefold().split()
+        key = (ref.issued[:4], words[-1] if words else "")
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def short_cite(ref: Reference) -> str:
@@ -237,9 +256,11 @@ def _citeproc() -> Any:
     """citeproc-py, imported on first use (it is slow to import), with our source adapter."""
     from types import SimpleNamespace
 
-    from citeproc import Citation, CitationItem, CitationStylesBibliography
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, model
     from citeproc.source.json import CiteProcJSON
     from citeproc.string import MixedString, String
+
+    _answer_lookups_once(model)
 
     class Word(String):  # type: ignore[misc]
         """Bug: title case capitalises only the first letter of an all-lower-case word, so APA's
@@ -272,6 +293,48 @@ def _citeproc() -> Any:
         CitationStylesBibliography=CitationStylesBibliography,
         Source=Source,
     )
+
+
+# XPath queries whose answer is fixed once a style is parsed: an element's ancestors and parent, a
+# macro by name, a locale's terms and date forms, a names element's substitute. (citeproc-py's only
+# change to a parsed style adds a missing cs:name under cs:names, which none of these can see.)
+_FIXED_QUERIES = ("./ancestor", "./parent::", "cs:macro[", "./cs:term[", "./cs:date[", "./cs:substitute[")
+
+
+def _answer_lookups_once(model: Any) -> None:
+    """citeproc-py looks up every macro, term and ancestor with a fresh XPath query, and walks a
+    group's whole subtree (through its macros) to learn whether it prints a variable: together about
+    two thirds of its time, the largest part of an issue's view model. Both answers are fixed once a
+    style is parsed, so each is computed once per element and process. The keys hold the elements,
+    so lxml keeps their Python proxies, and so their identities, alive (citeproc-py itself keeps state
+    on those proxies)."""
+    query = model.CitationStylesElement.xpath_search
+    answers: dict[tuple[Any, str], list[Any]] = {}
+
+    def xpath_search(self: Any, expression: str) -> list[Any]:
+        if not expression.startswith(_FIXED_QUERIES):
+            return query(self, expression)  # type: ignore[no-any-return]
+        key = (self, expression)
+        if key not in answers:
+            answers[key] = query(self, expression)
+        return list(answers[key])  # a copy: callers may change the list they get
+
+    model.CitationStylesElement.xpath_search = xpath_search
+    # Parent's walks the children (for cs:layout, cs:macro, cs:choose, ...); Text's follows a macro.
+    for owner in (model.Parent, model.Text):
+        _once_per_element(owner, "calls_variable")
+
+
+def _once_per_element(owner: type, name: str) -> None:
+    method = owner.__dict__[name]
+    answers: dict[Any, Any] = {}
+
+    def once(self: Any) -> Any:
+        if self not in answers:
+            answers[self] = method(self)
+        return answers[self]
+
+    setattr(owner, name, once)
 
 
 def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | None) -> dict[str, Any]:
