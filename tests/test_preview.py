@@ -22,7 +22,7 @@ from click.testing import Result
 from tablet_press.errors import BuildError
 from tablet_press.preview import Preview, choose_bundle, serve, start_preview
 
-from conftest import SAMPLE, needs_tool
+from conftest import CHROMIUM, SAMPLE, needs_tool
 
 TITLE = "The Newest Kid on the Block"
 
@@ -195,18 +195,6 @@ def test_cli_refuses_what_it_cannot_preview(project: Path, run: Callable[..., Re
     shutil.rmtree(project / "issues")
     result = run("preview", cwd=project)
     assert result.stderr == "error: there is no issue to preview yet; start one with 'tablet new SLUG'\n"
-
-
-CHROMIUM = [
-    "chromium",
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
