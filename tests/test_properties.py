@@ -8,10 +8,11 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tablet_press import markdown
+from tablet_press import loader, markdown
 from tablet_press.loader import load_yaml
 
 # Text a pharmacist could type: letters, digits, punctuation, markdown syntax, unusual Unicode.
@@ -32,6 +33,59 @@ def test_yaml_loader_never_raises(tmp_path_factory: pytest.TempPathFactory, text
     assert located is not None or problems
     for problem in problems:
         assert problem.line >= 1 and problem.col >= 1
+
+
+# YAML's structural characters, pieced together: the two parsers must agree on whatever both accept.
+yamlish = st.lists(
+    st.sampled_from(
+        [
+            *("a", "µ", ":", ": ", "- ", "-", "\n", "  ", " ", "\t", "#", "'", '"', "|", ">", "[", "]"),
+            *("{", "}", ",", "!", "&", "*", "%", "\\", "...", "\n  ", "x: ", "\n- ", "'a'", "|\n  t", "1:2"),
+            ">-\n  t",
+        ]
+    ),
+    max_size=14,
+).map("".join)
+
+
+def _tree(parser: type, text: str) -> object:
+    def walk(node: object) -> object:
+        if node is None:  # an empty document
+            return None
+        if isinstance(node, yaml.ScalarNode) and not node.value and not node.style:
+            return None  # an empty value: libyaml may place it a line later after `---` or `?`
+        if isinstance(node, yaml.ScalarNode):
+            return node.value, node.style or None, node.start_mark.line, node.start_mark.column
+        assert isinstance(node, yaml.CollectionNode)
+        pairs = isinstance(node, yaml.MappingNode)
+        items = [x for pair in node.value for x in pair] if pairs else node.value
+        return type(node).__name__, node.start_mark.line, node.start_mark.column, [walk(x) for x in items]
+
+    reader = parser(text)
+    try:
+        return walk(reader.get_single_node())
+    finally:
+        reader.dispose()
+
+
+@pytest.mark.skipif(not loader.HAVE_LIBYAML, reason="PyYAML was built without libyaml")
+@settings(max_examples=1500, deadline=None)
+@given(yamlish)
+def test_libyaml_reads_every_document_as_the_python_parser_does(text: str) -> None:
+    """The loader's fast path (libyaml) must give the tree, values and positions the pure-Python parser
+    gives, which every error report uses. Known and accepted: an empty value after `---` or `?` may
+    be placed a line apart; libyaml also accepts tabs between tokens
+    and a comment right after a block scalar's indicator, which the pure-Python parser refuses."""
+    try:
+        fast = _tree(loader._FastLoader, text)
+    except (yaml.YAMLError, loader._Refused):
+        return  # the loader then reads it again with the pure-Python parser
+    try:
+        slow = _tree(loader._Loader, text)
+    except yaml.YAMLError:
+        assert "\t" in text or "|#" in text or ">#" in text
+        return
+    assert fast == slow
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,6 +7,7 @@ reaching readers; the tests run it on crafted bad HTML too.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MAX_HTML_BYTES = 102_000  # Gmail clips a message whose HTML is longer behind "View entire message"
@@ -114,12 +115,17 @@ def _hidden(element: Any) -> bool:
 
 
 def _declaration_problems(where: str, css: str) -> list[str]:
+    return [f"{where}: {problem}" for problem in _style_problems(css)]
+
+
+@lru_cache(maxsize=4096)  # inlined styles repeat element after element; the answer depends on the text only
+def _style_problems(css: str) -> tuple[str, ...]:
     import tinycss2  # type: ignore[import-untyped]
 
     found = []
     for declaration in tinycss2.parse_declaration_list(css, skip_comments=True, skip_whitespace=True):
         if declaration.type == "error":
-            found.append(f"{where}: CSS error: {declaration.message}")
+            found.append(f"CSS error: {declaration.message}")
             continue
         if declaration.type != "declaration":
             continue
@@ -130,16 +136,16 @@ def _declaration_problems(where: str, css: str) -> list[str]:
             or name.startswith(("flex", "grid"))
             or (name == "display" and re.search(r"\b(inline-)?(flex|grid)\b", value))
         ):
-            found.append(f"{where}: '{name}: {value}' (no flex, grid, position or float in email)")
+            found.append(f"'{name}: {value}' (no flex, grid, position or float in email)")
         if name in ("font-family", "font"):
             last = value.rsplit(",", 1)[-1].strip().strip("'\"")
             if last.split()[-1] not in GENERIC_FAMILIES:
-                found.append(f"{where}: font stack '{value}' does not end in a generic family")
+                found.append(f"font stack '{value}' does not end in a generic family")
         if name in ("width", "max-width", "min-width"):
             pixels = re.match(r"(\d+(?:\.\d+)?)px", value)
             if pixels and float(pixels.group(1)) > MAX_WIDTH:
-                found.append(f"{where}: '{name}: {value}' is wider than {MAX_WIDTH}px")
-    return found
+                found.append(f"'{name}: {value}' is wider than {MAX_WIDTH}px")
+    return tuple(found)
 
 
 def _stylesheet_problems(css: str) -> list[str]:
