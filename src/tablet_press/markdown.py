@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -41,14 +41,14 @@ class Found:
     col: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Facts:
-    citations: list[Found] = field(default_factory=list)
-    callouts: list[Found] = field(default_factory=list)
-    images: list[Found] = field(default_factory=list)
-    links: list[Found] = field(default_factory=list)
-    raw_html: list[Found] = field(default_factory=list)
-    too_deep: list[Found] = field(default_factory=list)
+    citations: tuple[Found, ...]
+    callouts: tuple[Found, ...]
+    images: tuple[Found, ...]
+    links: tuple[Found, ...]
+    raw_html: tuple[Found, ...]
+    too_deep: tuple[Found, ...]
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -88,8 +88,16 @@ def _parser() -> MarkdownIt:
     return md
 
 
-def parse(text: str) -> list[Token]:
-    return _parser().parse(text)
+# A build reads each text several times (validation, house style, citation order, HTML, plain text):
+# it is parsed once. The tokens are shared, so no caller may change them.
+@lru_cache(maxsize=4096)
+def parse(text: str) -> tuple[Token, ...]:
+    return tuple(_parser().parse(text))
+
+
+@lru_cache(maxsize=4096)
+def parse_inline(text: str) -> tuple[Token, ...]:
+    return tuple(_parser().parseInline(text))
 
 
 def _walk(tokens: Sequence[Token]) -> list[tuple[Token, int]]:
@@ -103,9 +111,10 @@ def _walk(tokens: Sequence[Token]) -> list[tuple[Token, int]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def scan(text: str) -> Facts:
     """Citations, callouts, images, links and raw HTML of a markdown text, with positions."""
-    facts = Facts()
+    found: dict[str, list[Found]] = {name: [] for name in Facts.__dataclass_fields__}
     lines = text.split("\n")
 
     def locate(needle: str, start: int) -> tuple[int, int]:
@@ -119,18 +128,18 @@ def scan(text: str) -> Facts:
     for token, line in _walk(tokens):
         if token.type == "citation":
             for key in token.meta["keys"]:
-                facts.citations.append(Found("citation", key, *locate("@" + key, line)))
+                found["citations"].append(Found("citation", key, *locate("@" + key, line)))
         elif token.type == "container_callout_open":
             kind = token.info.strip().split()[0]
-            facts.callouts.append(Found("callout", kind, line + 1, 1))
+            found["callouts"].append(Found("callout", kind, line + 1, 1))
         elif token.type == "image":
             src = str(token.attrs.get("src", ""))
-            facts.images.append(Found("image", src, *locate(src, line)))
+            found["images"].append(Found("image", src, *locate(src, line)))
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
-            facts.links.append(Found("link", href, *locate(href, line)))
+            found["links"].append(Found("link", href, *locate(href, line)))
         elif token.type in ("html_inline", "html_block"):
-            facts.raw_html.append(
+            found["raw_html"].append(
                 Found("html", token.content.strip(), *locate(token.content.strip()[:20], line))
             )
     # Links and images markdown-it refused (javascript:, data:, ...) stay as text; report them from
@@ -140,13 +149,11 @@ def scan(text: str) -> Facts:
             url = match.group("angle") if match.group("angle") is not None else match.group("bare")
             if not _validate_link(url):
                 kind = "image" if match.group("bang") else "link"
-                found = Found(
-                    kind, url, number + 1, match.start("angle" if match.group("angle") else "bare") + 1
-                )
-                (facts.images if kind == "image" else facts.links).append(found)
+                column = match.start("angle" if match.group("angle") else "bare") + 1
+                found["images" if kind == "image" else "links"].append(Found(kind, url, number + 1, column))
     if _too_deep(tokens):
-        facts.too_deep.append(Found("nesting", str(MAX_NESTING), 1, 1))
-    return facts
+        found["too_deep"].append(Found("nesting", str(MAX_NESTING), 1, 1))
+    return Facts(**{name: tuple(items) for name, items in found.items()})
 
 
 def _too_deep(tokens: Sequence[Token]) -> bool:
@@ -162,7 +169,7 @@ class _Renderer:
 
     def render(self, text: str, *, inline: bool = False) -> str:
         md = _parser()
-        tokens = md.parseInline(text) if inline else md.parse(text)
+        tokens = parse_inline(text) if inline else parse(text)
         return str(md.renderer.render(tokens, md.options, {"renderer": self}))
 
 
@@ -204,13 +211,12 @@ class _TextRenderer:
         self.labels = callout_labels
 
     def render(self, text: str, *, inline: bool = False) -> str:
-        md = _parser()
         if inline:
-            return self._inline(md.parseInline(text)[0].children or [])
+            return self._inline(parse_inline(text)[0].children or [])
         blocks: list[tuple[str, bool]] = []
         prefix: list[str] = []
         label = ""
-        for token in md.parse(text):
+        for token in parse(text):
             if token.type == "container_callout_open":
                 kind = token.info.strip().split()[0]
                 label = self.labels.get(kind, kind.upper()) + ": "

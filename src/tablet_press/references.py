@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -130,6 +130,20 @@ class Bibliography:
             if len(same) > 1
             for n, index in enumerate(same[:26])
         }
+
+
+def bibliography(
+    references: Sequence[Reference], style: ReferenceStyle, citation_order: Sequence[str]
+) -> Bibliography:
+    """`Bibliography(...)`, made once per process for the same records, style and citation order:
+    `tablet preview` rebuilds after every save, and most saves change prose, not references."""
+    records = tuple(ref.model_dump_json(by_alias=True, exclude_unset=True) for ref in references)
+    return _bibliography(records, style, tuple(citation_order))
+
+
+@lru_cache(maxsize=64)
+def _bibliography(records: tuple[str, ...], style: ReferenceStyle, order: tuple[str, ...]) -> Bibliography:
+    return Bibliography([Reference.model_validate_json(r) for r in records], style, order)
 
 
 def _may_collide(refs: Sequence[Reference]) -> bool:

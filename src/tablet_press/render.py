@@ -199,13 +199,13 @@ class _Texts:
 
 def issue_view(bundle: Bundle, project: Project) -> IssueView:
     """The view model of one issue."""
-    from tablet_press.references import Bibliography, reference_url, short_cite
+    from tablet_press.references import bibliography, reference_url, short_cite
 
     config = project.config
     issue = bundle.issue
     style = issue.reference_style or config.reference_style
-    bibliography = Bibliography(bundle.references, style, citation_order(bundle))
-    texts = _Texts(bibliography, config.callouts)
+    references = bibliography(bundle.references, style, citation_order(bundle))
+    texts = _Texts(references, config.callouts)
 
     def study_view(study: Study) -> StudyView:
         ref = bundle.reference(study.ref)
@@ -241,7 +241,7 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
         literature=literature,
         bottom_line=tuple(bottom),
         references=tuple(
-            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text)) for e in bibliography.entries()
+            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text)) for e in references.entries()
         ),
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
