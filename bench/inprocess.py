@@ -29,13 +29,25 @@ def _timed(func: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def forget() -> None:
+    """Clear what a warm process keeps from earlier builds (parsed markdown, the citation engine's
+    output, the email's style checks), so that a build does all its work again."""
+    from tablet_press import emailrules, markdown, references
+
+    for memo in (markdown.parse, markdown.parse_inline, markdown.scan):
+        memo.cache_clear()
+    references._bibliography.cache_clear()
+    emailrules._style_problems.cache_clear()
+
+
 def warm(root: Path, reps: int) -> dict[str, Any]:
     """Row 2. Ours: `build()` of the sample as the CLI runs it (validate, view, print HTML, PDF, email
     HTML, text, .eml, atomic writes). Bare: WeasyPrint alone making the same PDF from our print HTML,
     as generously as WeasyPrint allows: its default URL fetcher (which reads print.css, the logo and
     the fonts by their file: URLs), one FontConfiguration and one parsed @font-face sheet made before
     the clock starts, and our PDF variant (PDF/UA-1) and file identifier, so that both PDFs are the
-    same bytes (checked). Bare without PDF/UA is timed too, to show what tagging costs."""
+    same bytes (checked). Bare without PDF/UA is timed too, to show what tagging costs, and ours with
+    nothing kept from earlier builds (`forget` before each), to show what the memos save."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -68,9 +80,11 @@ def warm(root: Path, reps: int) -> dict[str, Any]:
     ours()  # warm-up: imports, templates, fonts, the citation style
     same = bare() == (out / bundle.slug / f"{bundle.slug}.pdf").read_bytes()
     bare(None)
-    times: dict[str, list[float]] = {"ours": [], "bare": [], "bare_untagged": []}
-    for _ in range(reps):  # interleaved, so that the machine's noise falls on all three alike
+    times: dict[str, list[float]] = {"ours": [], "ours_fresh": [], "bare": [], "bare_untagged": []}
+    for _ in range(reps):  # interleaved, so that the machine's noise falls on all alike
         times["ours"].append(_timed(ours))
+        forget()
+        times["ours_fresh"].append(_timed(ours))
         times["bare"].append(_timed(bare))
         times["bare_untagged"].append(_timed(lambda: bare(None)))
     return {"times": times, "same_pdf": same}
@@ -141,8 +155,9 @@ class _Clock:
 
 def phases(root: Path) -> dict[str, dict[str, float]]:
     """A cold build of the sample step by step, as `tablet build` makes it (build.outputs), then the
-    same build again in the same process (warm). WeasyPrint's own time is split into layout (its
-    render step) and writing the PDF (drawing, fonts subsetting, compression)."""
+    same build again in the same process with nothing kept from the first (fresh), then again (warm).
+    WeasyPrint's own time is split into layout (its render step) and writing the PDF (drawing, fonts
+    subsetting, compression)."""
     clock = _Clock()
     with clock.phase("imports"):
         import click  # noqa: F401
@@ -167,8 +182,10 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
     clock.wrap(weasyprint.HTML, "render", "layout")
     clock.wrap(weasyprint.document.Document, "write_pdf", "write_pdf")
     results = {}
-    for run in ("cold", "warm"):
-        if run == "warm":
+    for run in ("cold", "fresh", "warm"):  # fresh: warm, with nothing kept from the earlier build
+        if run != "cold":
+            if run == "fresh":
+                forget()
             clock.spent = {}
             with clock.phase("validate"):
                 bundle = validate(project, [project.issues_dir / SAMPLE]).bundles[0]

@@ -175,3 +175,13 @@ def test_generated_bundles_build_with_every_word_or_fail_clearly(
         flat = " ".join(content.split())
         for word in expected:
             assert word in flat, f"{word!r} missing from the {kind}"
+
+
+@settings(max_examples=100, deadline=None)
+@given(typed)
+def test_markdown_parsed_once_renders_the_same_every_time(text: str) -> None:
+    """Tokens are parsed once and shared; rendering must not change them."""
+    html = markdown.renderer(lambda keys: ";".join(keys), {})
+    plain = markdown.text_renderer(lambda keys: ";".join(keys), {})
+    first = (html.render(text), plain.render(text), html.render(text, inline=True))
+    assert (html.render(text), plain.render(text), html.render(text, inline=True)) == first

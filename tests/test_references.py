@@ -389,3 +389,17 @@ def test_any_reference_renders_safely_in_every_style(title: str, authors: list[s
         assert not re.search("[\ue000-\uf8ff]", entry.text + entry.html)
         assert re.sub(r"</?i>|<a href=\"[^\"<>]*\">|</a>", "", entry.html).count("<") == 0
         assert Path(entry.anchor).name == "ref-x"
+
+
+def test_the_citation_engine_is_reused_only_for_the_same_records_style_and_order() -> None:
+    """`bibliography()` keeps the engine's output between builds (tablet preview); any change to a
+    record, the style or the citation order must give a fresh one."""
+    from tablet_press.references import bibliography as kept
+
+    first = [ref("a"), ref("b", title="Another study", issued="2010")]
+    same = [ref("a"), ref("b", title="Another study", issued="2010")]
+    assert kept(first, "apa", ["a", "b"]) is kept(same, "apa", ["a", "b"])
+    retitled = [ref("a", title="A renamed pilot study"), first[1]]
+    assert "A renamed pilot study" in kept(retitled, "apa", ["a", "b"]).entries()[0].text
+    assert kept(first, "ama", ["b", "a"]).entries()[0].id == "b"
+    assert kept(first, "ama", ["a", "b"]).entries()[0].id == "a"
