@@ -169,7 +169,8 @@ def warm_build(work: Path, s: Settings) -> tuple[Row, float, float]:
     row = Row(
         "2",
         "warm build of the sample in one process (validate, render, PDF, email) vs bare WeasyPrint "
-        f"making the same PDF from our print HTML ({same})",
+        f"making the same PDF from our print HTML ({same}); A keeps what a warm process keeps between "
+        "builds (below: with nothing kept)",
         f"build {seconds(ours)}",
         f"bare WeasyPrint {seconds(bare)}",
         ours / bare,
@@ -380,8 +381,7 @@ def notes(rows: dict[str, Row], phases: Phases, python: float) -> list[str]:
         f"({ms(sum(cold.values()))} after {ms(python)} of interpreter start). "
         f"{rows['1'].note} That run pays the same import and lays out a plainer page (the system's DejaVu "
         "fonts, no PDF/UA tags, no sidebar, masthead or callouts), so a WeasyPrint PDF of our page cannot "
-        f"cost 0.9 of it; our own steps are in the table below, where Python's exit alone takes "
-        f"{ms(cold['exit'])} (see 'Where the time goes now').",
+        "cost 0.9 of it; our own steps are in the table below.",
         "2": f"B is WeasyPrint making our very PDF: the floor. All we add around it, warm: {ms(around)} "
         f"(validation {ms(warm['validate'])}, view model {ms(warm['view'])}, email {ms(warm['email'])}, "
         f".eml and files {ms(warm['eml'])}, PDF glue {ms(warm['pdf_glue'])}); with nothing kept from "
@@ -396,8 +396,8 @@ def notes(rows: dict[str, Row], phases: Phases, python: float) -> list[str]:
         "6": f"after Python's start and loading the project, a fresh worker imports WeasyPrint "
         f"({ms(cold['import_weasyprint'])} in the phases below) and makes its first PDF "
         f"({ms(cold['layout'] + cold['write_pdf'])}): WeasyPrint's cold cost is the floor, while the parent "
-        "validates the issue, rewrites the index pages and runs Pagefind over every issue page meanwhile. "
-        "Python's exit takes about 50 ms more than it needs (see 'Where the time goes now').",
+        "validates the issue, rewrites the index pages and runs Pagefind over every issue page meanwhile "
+        "(a timeline is in 'Where the time goes now').",
         "7": "WeasyPrint's layout, whose cost per page grows with the issue.",
         "8": "WeasyPrint keeps every page's layout in memory until the PDF is written.",
     }
@@ -473,8 +473,9 @@ def main() -> None:
         "## Where a build's time goes",
         "",
         "The sample built step by step in a fresh process (`bench/inprocess.py phases`), then again in "
-        f"that process; then the process exits. Interpreter start-up (about {ms(python)}) comes before "
-        "these.",
+        "that process with nothing kept from the first build, then once more with what a warm process "
+        f"keeps (parsed markdown, the citation engine's output); then the process exits. Interpreter "
+        f"start-up (about {ms(python)}) comes before these.",
         "",
         phase_table(phases),
         "",

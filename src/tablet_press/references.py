@@ -136,7 +136,11 @@ def bibliography(
     references: Sequence[Reference], style: ReferenceStyle, citation_order: Sequence[str]
 ) -> Bibliography:
     """`Bibliography(...)`, made once per process for the same records, style and citation order:
-    `tablet preview` rebuilds after every save, and most saves change prose, not references."""
+    `tablet preview` rebuilds after every save, and most saves change prose, not references.
+
+    Safe because no citation depends on the ones before it: AMA and Vancouver citations are numbers
+    made here, and APA's CSL has no `position` conditions (ibid, subsequent), the only way citeproc-py
+    lets an earlier citation change a later one (tests/test_references.py checks the styles)."""
     records = tuple(ref.model_dump_json(by_alias=True, exclude_unset=True) for ref in references)
     return _bibliography(records, style, tuple(citation_order))
 
