@@ -177,6 +177,8 @@ def warm_build(work: Path, s: Settings) -> tuple[Row, float, float]:
         "≤ 1.15",
         ours / bare <= 1.15,
     )
+    if fresh / bare > 1.15:  # met only with what a warm process keeps: say what the rest costs
+        row.note = f"with nothing kept from earlier builds, {fresh / bare:.3f} of bare WeasyPrint"
     return row, untagged / bare, fresh / bare
 
 
@@ -385,7 +387,8 @@ def notes(rows: dict[str, Row], phases: Phases, python: float) -> list[str]:
         "2": f"B is WeasyPrint making our very PDF: the floor. All we add around it, warm: {ms(around)} "
         f"(validation {ms(warm['validate'])}, view model {ms(warm['view'])}, email {ms(warm['email'])}, "
         f".eml and files {ms(warm['eml'])}, PDF glue {ms(warm['pdf_glue'])}); with nothing kept from "
-        f"the earlier build, the citation engine (view model {ms(fresh['view'])}) is most of it.",
+        f"the earlier build, {ms(sum(fresh.values()) - fresh['layout'] - fresh['write_pdf'])}, the largest "
+        f"part the citation engine (view model {ms(fresh['view'])}).",
         "3": f"`tablet validate` is the interpreter ({ms(python)}), our imports ({ms(cold['imports'])}: "
         f"pydantic building the schema's models, click, PyYAML, markdown-it) and the checks themselves "
         f"({ms(cold['validate'])}: YAML read with positions, schema, cross-checks, house style). "
@@ -401,7 +404,10 @@ def notes(rows: dict[str, Row], phases: Phases, python: float) -> list[str]:
         "7": "WeasyPrint's layout, whose cost per page grows with the issue.",
         "8": "WeasyPrint keeps every page's layout in memory until the PDF is written.",
     }
-    return [f"- Row {n}: {said[n]}" for n, row in rows.items() if row.met is False and n in said]
+    if rows["2"].met and rows["2"].note:
+        said["2"] = f"met as a warm process builds; {rows['2'].note}. " + said["2"]
+    shown = [n for n, row in rows.items() if (row.met is False or (n == "2" and row.note)) and n in said]
+    return [f"- Row {n}: {said[n]}" for n in shown]
 
 
 def main() -> None:

@@ -89,7 +89,8 @@ def _parser() -> MarkdownIt:
 
 
 # A build reads each text several times (validation, house style, citation order, HTML, plain text):
-# it is parsed once. The tokens are shared, so no caller may change them.
+# it is parsed once. The tokens are shared, so no caller may change them (markdown-it's image rule
+# sets an image's alt attribute while rendering: the same value every time).
 @lru_cache(maxsize=4096)
 def parse(text: str) -> tuple[Token, ...]:
     return tuple(_parser().parse(text))

@@ -140,7 +140,7 @@ def bibliography(
 
     Safe because no citation depends on the ones before it: AMA and Vancouver citations are numbers
     made here, and APA's CSL has no `position` conditions (ibid, subsequent), the only way citeproc-py
-    lets an earlier citation change a later one (tests/test_references.py checks the styles)."""
+    lets an earlier citation change a later one (tests/test_references.py checks APA's)."""
     records = tuple(ref.model_dump_json(by_alias=True, exclude_unset=True) for ref in references)
     return _bibliography(records, style, tuple(citation_order))
 
