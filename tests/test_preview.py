@@ -155,6 +155,30 @@ def test_stop_ends_streams_threads_and_the_socket(project: Path) -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("tablet-preview")]
 
 
+def test_a_pdf_past_the_time_limit_is_stopped_and_said(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview typesets in a worker process, where the render's time limit holds (a thread cannot
+    be stopped), and says why the PDF failed; the email view is not held up meanwhile."""
+    from tablet_press import pdf
+
+    monkeypatch.setattr(pdf, "RENDER_SECONDS", 1)
+    template = project / "templates" / "print.html.j2"
+    body = '{% include "_issue_body.html.j2" %}'
+    assert body in template.read_text()
+    # The issue 300 times over: a PDF of a thousand pages, far past one second.
+    template.write_text(
+        template.read_text().replace(body, "{% for _ in range(300) %}" + body + "{% endfor %}")
+    )
+    running = start_preview(project / "issues" / SAMPLE)
+    try:
+        assert TITLE in page(running.url + "email")
+        _until(lambda: running.pdf_state()[0] > 0, seconds=60)
+        assert "typesetting took longer than the limit of 1 seconds" in running.pdf_state()[1]
+    finally:
+        running.stop()
+
+
 def test_ctrl_c_stops_the_command_cleanly(project: Path) -> None:
     said: list[str] = []
 

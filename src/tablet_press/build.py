@@ -43,11 +43,11 @@ def issue_pdf(bundle: Bundle, project: Project, html: str | None = None) -> byte
 def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
     """The call that makes an issue's PDF from its print HTML; picklable, so that a worker process
     (pdf.pdf_workers) can run it having imported no more than pdf.py."""
-    from tablet_press.pdf import write_pdf
+    from tablet_press import pdf
 
     fonts = project.config.brand.fonts
     return partial(
-        write_pdf,
+        pdf.write_pdf,
         html,
         base_url=bundle.path,
         allowed=[
@@ -60,6 +60,7 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
         fonts=[fonts.body, fonts.headings],
         what=f"issues/{bundle.slug}",
         identity=html.replace(project.root.resolve().as_uri(), ""),
+        seconds=pdf.RENDER_SECONDS,  # read here, so that a spawned worker keeps this process's limit
     )
 
 

@@ -135,16 +135,18 @@ def write_pdf(
     fonts: Sequence[FontFamily],
     what: str,
     identity: str = "",
+    seconds: int | None = None,
 ) -> bytes:
     """Typeset `html` into PDF bytes; raises BuildError naming every resource that failed.
 
     `identity` seeds the PDF's file identifier, so the same issue gives the same bytes wherever the
-    project lives on disk (the HTML itself holds absolute file: URLs)."""
+    project lives on disk (the HTML itself holds absolute file: URLs). `seconds` is the time limit
+    (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere."""
     from weasyprint import CSS, HTML
 
     fetcher = make_fetcher(allowed)
     config = _font_config()
-    with _weasyprint_errors() as errors, _time_limit(RENDER_SECONDS, what):
+    with _weasyprint_errors() as errors, _time_limit(seconds or RENDER_SECONDS, what):
         sheets = [CSS(string=font_face_css(list(fonts)), font_config=config, url_fetcher=fetcher)]
         document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
         pdf = document.write_pdf(
@@ -162,18 +164,21 @@ def write_pdf(
 
 
 @contextmanager
-def pdf_workers(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+def pdf_workers(workers: int, *, spawn: bool = False) -> Iterator[ProcessPoolExecutor | None]:
     """Processes that run `write_pdf` (WeasyPrint: nearly all of a build's time) while this one makes
     the views, emails and pages and writes the files; None for no workers (PDFs are made here).
 
     Each worker imports WeasyPrint (half a second) as soon as it starts, not at its first PDF. Jobs
-    should be `write_pdf` itself, so that a worker never imports more than this module."""
+    should be `write_pdf` itself, so that a worker never imports more than this module. Workers are
+    forked (fast) unless `spawn`: a process that already runs threads must not fork."""
     if workers < 1:
         yield None
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: 15 ms, when needed
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started)
+    context = multiprocessing.get_context("spawn" if spawn else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started)
     try:
         for _ in range(workers):
             pool.submit(_import_weasyprint)
@@ -187,9 +192,13 @@ def _import_weasyprint() -> None:
 
 
 def _worker_started() -> None:
-    """Workers end with os._exit, which skips atexit and __del__, so the temporary copies of the fonts
+    """Ctrl-C in a terminal reaches every process of the command: the parent stops its workers, so a
+    worker ignores it rather than print its own traceback.
+
+    Workers end with os._exit, which skips atexit and __del__, so the temporary copies of the fonts
     (1.6 MB a worker) would stay behind; multiprocessing's own exit hook removes them instead. A font
     configuration inherited from the parent (fork) is the parent's to remove."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not _font_config.cache_info().currsize:
         from multiprocessing.util import Finalize
 

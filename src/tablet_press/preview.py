@@ -2,14 +2,16 @@
 
 It reloads the browser (server-sent events) whenever a file of the issue, the templates, the styles, the
 brand or tablet.yaml is saved. A broken issue shows its problems in the page; the preview never stops for it.
-The email view is rebuilt at once on every save; the PDF, which takes seconds, in a background thread.
-The server and the page it serves are preview_http.py's.
+The email view is rebuilt at once on every save; the PDF, which takes seconds, in a worker process
+(where the render's time limit holds, and the server stays responsive meanwhile), waited for by a
+background thread. The server and the page it serves are preview_http.py's.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -74,6 +76,7 @@ class Preview:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: ThreadingHTTPServer | None = None
+        self._workers = ExitStack()  # the process that typesets, while the preview runs
 
     @property
     def port(self) -> int:
@@ -115,6 +118,7 @@ class Preview:
             self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self._workers.close()
 
     def wait(self) -> None:
         """Block until stopped; Ctrl-C raises KeyboardInterrupt here, in the main thread."""
@@ -162,9 +166,14 @@ class Preview:
         return Snapshot(generation, bundle.issue.title, problems, email, images), job
 
     def _typeset(self) -> None:
-        """The PDF worker: typesets the newest valid version; saves made meanwhile wait for the next round."""
-        from tablet_press.build import issue_pdf
+        """Has the newest valid version typeset; saves made meanwhile wait for the next round."""
+        from concurrent.futures.process import BrokenProcessPool
 
+        from tablet_press.build import pdf_job, print_html
+        from tablet_press.pdf import pdf_workers
+
+        # Spawned, not forked: the preview already runs threads. A worker that dies is replaced.
+        workers = None
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._job is not None or self._stopping.is_set())
@@ -173,7 +182,12 @@ class Preview:
                 (_, bundle, project), self._job = self._job, None
             pdf, status = None, "ready"
             try:
-                pdf = issue_pdf(bundle, project)
+                if workers is None:
+                    workers = self._workers.enter_context(pdf_workers(1, spawn=True))
+                assert workers is not None
+                pdf = workers.submit(pdf_job(bundle, project, print_html(bundle, project))).result()
+            except BrokenProcessPool:
+                workers, status = None, "failed: the typesetting process stopped; save again to retry"
             except (BuildError, ValidationFailed) as exc:
                 status = f"failed: {exc}"
             except Exception as exc:  # as in refresh(): shown, never fatal
