@@ -36,7 +36,7 @@ def forget() -> None:
 
     for memo in (markdown.parse, markdown.parse_inline, markdown.scan):
         memo.cache_clear()
-    references._bibliography.cache_clear()
+    references.MADE.clear()
     emailrules._style_problems.cache_clear()
 
 

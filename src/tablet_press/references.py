@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -141,13 +141,16 @@ def bibliography(
     Safe because no citation depends on the ones before it: AMA and Vancouver citations are numbers
     made here, and APA's CSL has no `position` conditions (ibid, subsequent), the only way citeproc-py
     lets an earlier citation change a later one (tests/test_references.py checks APA's)."""
-    records = tuple(ref.model_dump_json(by_alias=True, exclude_unset=True) for ref in references)
-    return _bibliography(records, style, tuple(citation_order))
+    key = (style, tuple(citation_order), tuple(ref.model_dump_json() for ref in references))
+    made = MADE.get(key)
+    if made is None:
+        while len(MADE) >= 64:  # the oldest go first
+            del MADE[next(iter(MADE))]
+        made = MADE[key] = Bibliography(references, style, citation_order)
+    return made
 
 
-@lru_cache(maxsize=64)
-def _bibliography(records: tuple[str, ...], style: ReferenceStyle, order: tuple[str, ...]) -> Bibliography:
-    return Bibliography([Reference.model_validate_json(r) for r in records], style, order)
+MADE: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Bibliography] = {}
 
 
 def _may_collide(refs: Sequence[Reference]) -> bool:
