@@ -3,7 +3,9 @@ HTML), the plain text, the .eml, and the build wiring. Chromium renderings: test
 
 from __future__ import annotations
 
+import dataclasses
 import email
+import email.message
 import email.policy
 import hashlib
 import re
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tablet_press import email as tablet_email
 from tablet_press.build import build, outputs
 from tablet_press.email import email_html, email_text, wrap
 from tablet_press.emailrules import MAX_HTML_BYTES, problems
@@ -479,3 +482,103 @@ def test_the_eml_is_a_draft_from_the_newsletter_with_fixed_date_and_id(sample: S
     assert re.fullmatch(rf"<{SAMPLE}\.1\.[0-9a-f]{{20}}@upmc\.edu>", message["Message-ID"])
     assert message["Content-Language"] == "en-US"
     assert b"\r\n" in sample.eml and max(len(line) for line in sample.eml.split(b"\r\n")) <= 998
+
+
+# ---------------------------------------------------------------- no header can be injected
+
+# CVE-2024-6923: Python before 3.11.10 decodes this while folding the Subject and writes its CR/LF raw.
+INJECTED = "=?utf-8?q?Hi=0D=0ABcc:_evil@attacker.example?="
+COMPOSED = ["From", "Subject", "Date", "Message-ID", "X-Unsent", "MIME-Version", "Content-Type"]
+COMPOSED.append("Content-Language")
+
+
+def _eml(sample: Sample, title: str) -> bytes:
+    """The .eml of the sample with `title`, past validation (which refuses these titles)."""
+    view = dataclasses.replace(sample.view, title=title)
+    return tablet_email.eml(view, sample.project, "<p>x</p>\n", "x\n", [], b"%PDF-1.7")
+
+
+def test_the_eml_has_exactly_the_headers_composed(sample: Sample) -> None:
+    message = email.message_from_bytes(sample.eml, policy=email.policy.default)
+    assert list(message.keys()) == COMPOSED
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [
+        (INJECTED, "must not contain '=?' (mail programs decode '=?...?=' as an encoded word)"),
+        ("Hi\r\nBcc: evil@attacker.example", "must be one line: it contains the line break '\\r'"),
+        ("Hi\u2028Bcc: evil@attacker.example", "must be one line: it contains the line break '\\u2028'"),
+    ],
+    ids=["encoded-word", "crlf", "line-separator"],
+)
+def test_the_eml_writer_refuses_a_header_value_that_validation_would_refuse(
+    sample: Sample, title: str, problem: str
+) -> None:
+    with pytest.raises(BuildError) as failure:
+        _eml(sample, title)
+    assert str(failure.value).startswith(
+        f"issues/{SAMPLE}: cannot write the Subject header of the .eml: this goes into an email header, "
+        f"so it {problem}"
+    )
+
+
+def test_the_eml_never_carries_a_header_that_was_not_composed(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the value check switched off, the check of the written .eml still holds: on a Python with
+    CVE-2024-6923 it refuses the .eml; on a fixed one the Subject stays one header."""
+    monkeypatch.setattr(tablet_email, "header_problem", lambda _: None, raising=False)
+    try:
+        data = _eml(sample, INJECTED)
+    except BuildError as exc:
+        assert str(exc) == (
+            f"issues/{SAMPLE}: the .eml would carry headers nobody composed (bcc); nothing was written "
+            "(a bug in tablet-press or in Python's email package)"
+        )
+    else:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        assert list(message.keys()) == COMPOSED and "Bcc" not in message
+
+
+def test_the_header_check_finds_a_line_nobody_composed(sample: Sample) -> None:
+    message = email.message.EmailMessage()
+    message["Subject"] = "Hi"
+    message.set_content("x\n")
+    data = message.as_bytes(policy=email.policy.SMTP)
+    tablet_email.check_headers(message, data, "x")  # what was composed passes
+    for forged, what in (
+        (b"Bcc: evil@attacker.example\r\n", "carry headers nobody composed (bcc)"),
+        (b"\r\n", "lose headers"),
+    ):
+        with pytest.raises(BuildError) as failure:
+            tablet_email.check_headers(
+                message, data.replace(b"Subject: Hi\r\n", b"Subject: Hi\r\n" + forged), "x"
+            )
+        assert str(failure.value) == (
+            f"issues/x: the .eml would {what}; nothing was written "
+            "(a bug in tablet-press or in Python's email package)"
+        )
+
+
+def test_header_fields_of_tablet_yaml_are_refused_where_they_stand(
+    tmp_path: Path, run: Callable[..., Any]
+) -> None:
+    root = copy_project(tmp_path / "project")
+    config = root / "tablet.yaml"
+    config.write_text(
+        config.read_text()
+        .replace("  name: The Tablet\n", '  name: "The Tablet\\nBcc: evil@attacker.example"\n', 1)
+        .replace("    name: Maria Felton Lowry, PharmD\n", f'    name: "Maria {INJECTED}"\n')
+        .replace("    email: lowrymf@upmc.edu\n", '    email: "=?utf-8?q?x?=@upmc.edu"\n')
+    )
+    result = run("validate", cwd=root)
+    assert result.exit_code == 1
+    header = "error: this goes into an email header, so it must"
+    encoded = f"{header} not contain '=?' (mail programs decode '=?...?=' as an encoded word)"
+    assert result.stdout.splitlines()[:3] == [
+        f"tablet.yaml:4:9: {header} be one line: it contains the line break '\\n' "
+        "(a folded block needs '>-', not '>' or '|') [newsletter.name]",
+        f"tablet.yaml:10:11: {encoded} [newsletter.sender.name]",
+        f"tablet.yaml:11:12: {encoded} [newsletter.sender.email]",
+    ]

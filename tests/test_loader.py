@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tablet_press.errors import Problem
 from tablet_press.loader import load_yaml
 
 
@@ -104,3 +105,49 @@ def test_text_positions_inside_scalars(tmp_path: Path, yaml_text: str) -> None:
     source = yaml_text.split("\n")
     expected_line = next(n for n, text in enumerate(source, 1) if "@" in text)
     assert (mark.line, mark.col) == (expected_line, source[expected_line - 1].index("@") + 1)
+
+
+NESTED = [
+    ("[" * 1000 + "]" * 1000 + "\n", "1:33"),  # flow
+    ("- " * 1500 + "x\n", "1:65"),  # block sequence on one line
+    ("".join(f"{'  ' * level}k{level}:\n" for level in range(1200)) + "  " * 1200 + "x\n", "33:65"),
+]
+
+
+@pytest.mark.parametrize(("text", "where"), NESTED, ids=["flow", "block-sequence", "block-mapping"])
+def test_nesting_past_the_limit_is_a_located_error(tmp_path: Path, text: str, where: str) -> None:
+    data, problems = load(tmp_path, text)
+    assert data is None
+    assert problems == [
+        f"x.yaml:{where}: error: lists and mappings are nested more than 32 levels deep; "
+        "no field needs so many"
+    ]
+
+
+def test_nesting_up_to_the_limit_loads(tmp_path: Path) -> None:
+    data, problems = load(tmp_path, "[" * 32 + "x" + "]" * 32 + "\n")
+    assert problems == []
+    for _ in range(32):
+        assert isinstance(data, list)
+        data = data[0]
+    assert data == "x"
+
+
+def test_keys_obey_the_control_character_rule_and_are_shown_escaped(tmp_path: Path) -> None:
+    data, problems = load(tmp_path, 'tit\u202ele: x\n"a\\x1bb": y\n')
+    assert data == {"tit\u202ele": "x", "a\x1bb": "y"}
+    hint = "(remove it; it can corrupt terminals and outputs)"
+    assert problems == [
+        f"x.yaml:1:1: error: key contains the control character '\\u202e' {hint} [tit\\u202ele]",
+        f"x.yaml:2:1: error: key contains the control character '\\x1b' {hint} [a\\x1bb]",
+    ]
+
+
+def test_a_problem_never_prints_a_control_character_or_a_line_break() -> None:
+    problem = Problem(
+        "a\u202eb.yaml", 1, 2, "unknown field 'x\ny\u2028z\x1b'", "x\ny\u2028z\x1b", hint="h\u2066"
+    )
+    assert problem.format() == (
+        "a\\u202eb.yaml:1:2: error: unknown field 'x\\ny\\u2028z\\x1b' (h\\u2066) [x\\ny\\u2028z\\x1b]"
+    )
+    assert problem.as_json()["field"] == "x\\ny\\u2028z\\x1b"

@@ -10,6 +10,7 @@ import pytest
 from click.testing import Result
 
 from tablet_press.bundle import load_bundle
+from tablet_press.loader import load_yaml
 from tablet_press.refformats import _bib_name, _latex
 
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
@@ -253,3 +254,72 @@ def test_latex_in_bibtex_becomes_plain_text(latex: str, text: str) -> None:
 )
 def test_bibtex_names_become_family_comma_given(name: str, expected: str) -> None:
     assert _bib_name(name) == expected
+
+
+AUTHOR = '"author": [{"family": "Doe", "given": "J"}]'
+HOSTILE_JSON = [
+    ("[" * 100_000 + "]" * 100_000, "1:33: error: lists and objects are nested more than 32 levels deep"),
+    (
+        f'[{{"title": "T", {AUTHOR}, "issued": {{"date-parts": [[1e999]]}}}}]',
+        "1:1: error: 'issued' is not a CSL-JSON date: {'date-parts': [[inf]]}",
+    ),
+    (
+        f'[{{"title": "T", {AUTHOR}, "issued": {{"date-parts": [[2009.5]]}}}}]',
+        "1:1: error: 'issued' is not a CSL-JSON date: {'date-parts': [[2009.5]]}",
+    ),
+    (f'[{{"title": "T", {AUTHOR}, "volume": 1{"0" * 5000}}}]', "1:1: error: not usable JSON: a number"),
+    (f'[{{"title": "T", {AUTHOR}, "issued": "2009"}}]', "1:1: error: record has no year of publication"),
+    (
+        f'[{{"title": "Dose \\u202e gm 5.0", {AUTHOR}, "issued": {{"date-parts": [[2009]]}}}}]',
+        "1:1: error: title contains the control character '\\u202e' (remove it; it can corrupt",
+    ),
+    (
+        '[{"title": "T", "author": [{"family": "Doe\\u001b[2J"}], "issued": {"date-parts": [[2009]]}}]',
+        "1:1: error: author contains the control character '\\x1b' (remove it; it can corrupt",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    HOSTILE_JSON,
+    ids=["nested", "date-1e999", "date-fraction", "long-number", "date-text", "bidi-title", "escape-author"],
+)
+def test_hostile_csl_json_is_a_located_error_never_an_internal_one(
+    content: str, message: str, fresh: Path, tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    source = tmp_path / "refs.json"
+    source.write_text(content, encoding="utf-8")
+    before = (fresh / NEW / "references.yaml").read_bytes()
+    result = run("refs", "import", str(source), cwd=fresh / NEW)
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.startswith(f"{source}:{message}") and result.stdout.count("\n") == 1
+    assert (fresh / NEW / "references.yaml").read_bytes() == before
+
+
+# What YAML's and CSL-JSON's escapes can smuggle past a file's text: both readers apply one rule.
+SMUGGLED = ["\x00", "\x07", "\x1b", "\r", "\x7f", "\x85", "\x9b", "\u202a", "\u202e", "\u2066", "\u2069"]
+
+
+@pytest.mark.parametrize("char", [*SMUGGLED, "\t", "\u200f", "é"])
+def test_the_yaml_loader_and_the_csl_json_reader_refuse_the_same_characters(
+    char: str, fresh: Path, tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    escaped = f"\\u{ord(char):04x}"
+    (tmp_path / "x.yaml").write_text(f'title: "a{escaped}b"\n', encoding="utf-8")
+    _, yaml_problems = load_yaml(tmp_path / "x.yaml", "x.yaml")
+    source = tmp_path / "refs.json"
+    source.write_text(
+        f'[{{"title": "a{escaped}b", {AUTHOR}, "issued": {{"date-parts": [[2009]]}}}}]', encoding="utf-8"
+    )
+    result = run("refs", "import", str(source), cwd=fresh / NEW)
+    if char in SMUGGLED:
+        hint = "(remove it; it can corrupt terminals and outputs)"
+        assert [p.format() for p in yaml_problems] == [
+            f"x.yaml:1:8: error: text contains the control character {char!r} {hint} [title]"
+        ]
+        assert result.stdout == f"{source}:1:1: error: title contains the control character {char!r} {hint}\n"
+        assert result.exit_code == 1
+    else:
+        assert yaml_problems == []
+        assert result.exit_code == 0, result.output

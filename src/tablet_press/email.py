@@ -12,18 +12,23 @@ import hashlib
 import io
 import re
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from tablet_press.bundle import ASSETS_DIR, Bundle
 from tablet_press.emailrules import problems
 from tablet_press.errors import BuildError
+from tablet_press.inputrules import header_problem
 from tablet_press.palette import css_values
 from tablet_press.project import Project
 from tablet_press.render import IssueView, issue_view, render
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage, Message
 
 TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens
@@ -261,10 +266,16 @@ def eml(
     from email.utils import format_datetime
 
     config = project.config.newsletter
+    subject = f"{config.name}, issue {view.number}: {view.title}"
+    # Validation refuses these in every field they come from; checked again where they become headers.
+    for name, value in (("From", config.sender.name), ("From", config.sender.email), ("Subject", subject)):
+        problem = header_problem(value)
+        if problem:
+            raise BuildError(f"issues/{view.slug}: cannot write the {name} header of the .eml: {problem}")
     digest = hashlib.sha256(b"\0".join([html.encode(), text.encode(), pdf])).hexdigest()[:20]
     message = EmailMessage()
     message["From"] = Address(config.sender.name, addr_spec=config.sender.email)
-    message["Subject"] = f"{config.name}, issue {view.number}: {view.title}"
+    message["Subject"] = subject
     # Noon UTC: the issue's calendar day everywhere from Hawaii to India.
     message["Date"] = format_datetime(datetime.combine(view.date, time(12, 0), tzinfo=UTC))
     message["Message-ID"] = f"<{view.slug}.{view.number}.{digest}@{config.sender.email.split('@')[1]}>"
@@ -286,4 +297,26 @@ def eml(
     for number, part in enumerate(message.walk()):
         if part.is_multipart():
             part.set_boundary(f"=_{digest}_{number}")  # "=_" never occurs in quoted-printable or base64
-    return message.as_bytes(policy=SMTP)
+    data = message.as_bytes(policy=SMTP)
+    check_headers(message, data, view.slug)
+    return data
+
+
+def check_headers(message: EmailMessage, data: bytes, slug: str) -> None:
+    """Raise BuildError unless `data`, read back, has exactly the headers composed in `message`, part
+    by part. Defence in depth: the email package itself has written header lines nobody composed
+    (CVE-2024-6923, an encoded word's CR/LF written raw), so the .eml is never trusted to match."""
+    from email import message_from_bytes
+    from email.policy import SMTP
+
+    def names(parts: Iterator[Message]) -> list[list[str]]:
+        return [[name.lower() for name in part] for part in parts]
+
+    composed, written = names(message.walk()), names(message_from_bytes(data, policy=SMTP).walk())
+    if written != composed:
+        unexpected = sorted(set().union(*written) - set().union(*composed))
+        what = f"carry headers nobody composed ({', '.join(unexpected)})" if unexpected else "lose headers"
+        raise BuildError(
+            f"issues/{slug}: the .eml would {what}; nothing was written "
+            "(a bug in tablet-press or in Python's email package)"
+        )

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from tablet_press.inputrules import escape
+
 Severity = Literal["error", "warning"]
 
 
@@ -22,6 +24,12 @@ class Problem:
     field: str = ""
     severity: Severity = "error"
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        # A message may echo what the author typed (a key, a value, a file name): printed raw, a
+        # bidi override or a line break in it would reorder or forge the lines around it.
+        for name in ("file", "message", "field", "hint"):
+            object.__setattr__(self, name, escape(getattr(self, name)))
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}"

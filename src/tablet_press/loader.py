@@ -8,7 +8,6 @@ can then say exactly what it expected.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,12 @@ except ImportError:  # PyYAML built without libyaml: the pure-Python parser does
     HAVE_LIBYAML = False
 
 from tablet_press.errors import Problem
+from tablet_press.inputrules import CONTROL as _CONTROL
+from tablet_press.inputrules import CONTROL_HINT, MAX_NESTING
 
 Path_ = tuple[str | int, ...]
 MAX_FILE_BYTES = 2_000_000
 _NULLS = {"", "~", "null", "Null", "NULL"}
-# C0/C1 controls other than tab and newline (terminal escapes), and bidirectional overrides that can
-# make text read differently from how it is stored ("Trojan Source"): never wanted in a newsletter.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,11 @@ def dotted(path: Path_) -> str:
 
 
 class _StrictComposer(Composer):
-    """Refuses anchors, aliases and tags: a newsletter needs none, and they hide bombs and objects."""
+    """Refuses anchors, aliases and tags: a newsletter needs none, and they hide bombs and objects.
+    Refuses nesting deeper than MAX_NESTING too: PyYAML composes (and _convert converts) by recursion,
+    so a thousand `[` would otherwise end in a RecursionError instead of a located error."""
+
+    _depth: int = 0  # collections open around the node being composed
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[attr-defined]  # mixed in from Parser
@@ -143,7 +145,18 @@ class _StrictComposer(Composer):
                     event.start_mark,
                     f"YAML tags like '{tag}' are not allowed; put the value in quotes if it is text",
                 )
-        return super().compose_node(parent, index)
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_NESTING:
+            raise _Refused(
+                event.start_mark,
+                f"lists and mappings are nested more than {MAX_NESTING} levels deep; no field needs so many",
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Loader(Reader, Scanner, Parser, _StrictComposer, BaseConstructor, BaseResolver):
@@ -302,15 +315,7 @@ def _convert(node: Node, path: Path_, out: Located, problems: list[Problem]) -> 
             out.text_start[path] = node.start_mark.line + 2
             if node.style == "|":
                 out.literal.add(path)
-        bad = _CONTROL.search(value)
-        if bad:
-            problems.append(
-                out.problem(
-                    path,
-                    f"text contains the control character {bad.group()!r}",
-                    hint="remove it; it can corrupt terminals and outputs",
-                )
-            )
+        _check_control(value, path, out, problems)
         return value
     if isinstance(node, SequenceNode):
         return [_convert(item, (*path, i), out, problems) for i, item in enumerate(node.value)]
@@ -333,8 +338,20 @@ def _convert(node: Node, path: Path_, out: Located, problems: list[Problem]) -> 
             )
             continue
         out.keys[(*path, key)] = _mark(key_node)
+        _check_control(key, (*path, key), out, problems, key=True)
         result[key] = _convert(value_node, (*path, key), out, problems)
     return result
+
+
+def _check_control(
+    text: str, path: Path_, out: Located, problems: list[Problem], *, key: bool = False
+) -> None:
+    """The control-character rule (inputrules.CONTROL) for one key or value, placed at it."""
+    bad = _CONTROL.search(text)
+    if bad:
+        what = "key" if key else "text"
+        message = f"{what} contains the control character {bad.group()!r}"
+        problems.append(out.problem(path, message, key=key, hint=CONTROL_HINT))
 
 
 def _pos(node: Node) -> tuple[int, int]:

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from tablet_press.inputrules import header_problem
+
 ReferenceStyle = Literal["apa", "ama", "vancouver"]
 FontFamily = Literal["Source Sans Pro", "Source Serif Pro"]
 TopicKind = Literal["drug", "drug-class", "indication", "symptom", "topic"]
@@ -21,6 +23,13 @@ TopicKind = Literal["drug", "drug-class", "indication", "symptom", "topic"]
 def _text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
+    return value
+
+
+def _one_header_line(value: str) -> str:
+    problem = header_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -85,6 +94,10 @@ Phone = Annotated[str, Field(strict=True, pattern=r"^\+?[0-9][0-9 ().-]{5,}[0-9]
 Colour = Annotated[str, Field(strict=True, pattern=r"^#[0-9A-Fa-f]{6}$", description="A colour as #RRGGBB.")]
 PartialDate = Annotated[str, Field(strict=True), AfterValidator(_partial_date)]
 HttpsUrl = Annotated[str, Field(strict=True, pattern=r"^https://[^\s/$.?#][^\s]*$")]
+# Fields that reach an email header (the Subject, the From line) or may (the authors' names): one line,
+# no encoded words. See inputrules.header_problem.
+HeaderText = Annotated[Text, AfterValidator(_one_header_line)]
+HeaderEmail = Annotated[Email, AfterValidator(_one_header_line)]
 Markdown = Annotated[str, Field(strict=True, description="Markdown text."), AfterValidator(_text)]
 Abbreviation = Annotated[
     str,
@@ -110,8 +123,8 @@ class Contact(Model):
 
 
 class Person(Model):
-    name: Text = Field(description="Full name as printed, without credentials, e.g. 'Aditi J. Reis'.")
-    credentials: list[Text] = Field([], description="Degrees and certifications, e.g. [PharmD, BCPS].")
+    name: HeaderText = Field(description="Full name as printed, without credentials, e.g. 'Aditi J. Reis'.")
+    credentials: list[HeaderText] = Field([], description="Degrees and certifications, e.g. [PharmD, BCPS].")
     titles: list[Text] = Field([], description="Title and affiliation lines, one per line as printed.")
     role: Id | None = Field(None, description="Default role (a key of `roles` in tablet.yaml).")
     contact: Contact | None = Field(None, description="Phone numbers and email shown with the name.")
@@ -122,8 +135,8 @@ class AuthorEntry(Model):
 
     id: Id | None = Field(None, description="Key of a person in the `team` of tablet.yaml.")
     role: Id | None = Field(None, description="Key of `roles` in tablet.yaml; defaults to the person's role.")
-    name: Text | None = Field(None, description="For a one-off guest: full name without credentials.")
-    credentials: list[Text] = Field([], description="For a one-off guest: degrees and certifications.")
+    name: HeaderText | None = Field(None, description="For a one-off guest: full name without credentials.")
+    credentials: list[HeaderText] = Field([], description="For a one-off guest: degrees and certifications.")
     titles: list[Text] = Field([], description="For a one-off guest: title and affiliation lines.")
     contact: Contact | None = Field(None, description="For a one-off guest: phone numbers and email.")
 
@@ -143,12 +156,12 @@ class AuthorEntry(Model):
 
 
 class Sender(Model):
-    name: Text = Field(description="Name shown in the email's From line.")
-    email: Email = Field(description="Address the email is sent from.")
+    name: HeaderText = Field(description="Name shown in the email's From line.")
+    email: HeaderEmail = Field(description="Address the email is sent from.")
 
 
 class Newsletter(Model):
-    name: Text = Field(description="The newsletter's name, e.g. 'The Tablet'.")
+    name: HeaderText = Field(description="The newsletter's name, e.g. 'The Tablet'.")
     tagline: Text | None = Field(None, description="One line under the name in the masthead.")
     organisation: Text = Field(description="The publishing organisation.")
     section: Text = Field(description="The service or section, e.g. 'Palliative Care'.")
@@ -265,7 +278,7 @@ class Issue(Model):
 
     number: WholeNumber = Field(description="Issue number.")
     date: IsoDate = Field(description="Publication date, YYYY-MM-DD.")
-    title: Text = Field(description="Today's topic: the issue's title.")
+    title: HeaderText = Field(description="Today's topic: the issue's title.")
     topics: list[Id] = Field([], description="Topic tags from the vocabulary in tablet.yaml.")
     reference_style: ReferenceStyle | None = Field(None, description="Overrides tablet.yaml for this issue.")
     off_label: Boolean = Field(False, description="true when the issue discusses off-label use.")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tablet_press.errors import Problem, ValidationFailed
+from tablet_press.inputrules import MAX_NESTING
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
@@ -42,11 +43,9 @@ def read_records(text: str, shown: str, suffix: str) -> list[Raw]:
 
 
 def squash(text: Any) -> str:
-    """A value as one line of text: control characters dropped, whitespace runs made one space."""
-    return " ".join(_CONTROL.sub("", str(text)).split())
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    """A value as one line of text: whitespace runs made one space. Control characters are not
+    dropped here: refimport refuses them (inputrules.CONTROL, the rule the YAML loader applies)."""
+    return " ".join(str(text).split())
 
 
 def _fail(shown: str, text: str, at: int, message: str) -> ValidationFailed:
@@ -269,14 +268,19 @@ def _latex(text: str) -> str:
 
 
 def _csl_json(text: str, shown: str) -> list[Raw]:
+    lines = _json_item_lines(text, shown)  # first: it refuses nesting that json.loads would recurse into
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             [Problem(shown, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")]
         ) from None
+    except ValueError:  # the only other ValueError: an integer longer than Python converts (4,300 digits)
+        raise ValidationFailed(
+            [Problem(shown, 1, 1, "not usable JSON: a number has too many digits")]
+        ) from None
     items = data if isinstance(data, list) else [data]
-    lines = _json_item_lines(text) if isinstance(data, list) else [1]
+    lines = lines if isinstance(data, list) else [1]
     out = []
     for item, line in zip(items, lines if len(lines) == len(items) else [1] * len(items), strict=True):
         raw = Raw(line)
@@ -287,8 +291,9 @@ def _csl_json(text: str, shown: str) -> list[Raw]:
         get = item.get
         try:
             issued = _csl_date(get("issued"))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             raw.error = f"'issued' is not a CSL-JSON date: {get('issued')!r}"
+        authors = get("author", [])
         raw.fields = {
             "type": get("type"),
             "title": re.sub(r"</?(i|b|sup|sub|sc|span)\b[^>]*>", "", str(get("title", ""))),
@@ -302,7 +307,9 @@ def _csl_json(text: str, shown: str) -> list[Raw]:
             "PMID": get("PMID"),
             "URL": get("URL"),
             "issued": "" if raw.error else issued,
-            "author": [_csl_name(n) for n in get("author", []) if isinstance(n, dict)],
+            "author": [_csl_name(n) for n in authors if isinstance(n, dict)]
+            if isinstance(authors, list)
+            else [],
         }
     return out
 
@@ -322,23 +329,39 @@ def _csl_date(issued: Any) -> str:
     if "date-parts" in issued:
         ends = []
         for parts in issued["date-parts"][:2]:
-            numbers = [int(p) for p in parts if str(p).strip()]
+            numbers = [_date_part(p) for p in parts if str(p).strip()]
             ends.append("-".join([str(numbers[0]), *(f"{n:02d}" for n in numbers[1:])]))
         return "/".join(ends)
     return str(issued.get("raw") or issued.get("literal") or "")
 
 
-def _json_item_lines(text: str) -> list[int]:
-    """The line each object of a top-level JSON list starts on (json gives no positions)."""
-    lines, depth, line, in_string, escaped = [], 0, 1, False, False
-    for char in text:
-        line += char == "\n"
+def _date_part(part: Any) -> int:
+    """A year, month or day as CSL-JSON writes it: a whole number or its digits (never 1e999 or 2009.5)."""
+    if isinstance(part, int) and not isinstance(part, bool):
+        return part
+    if isinstance(part, str) and part.strip().isdigit():
+        return int(part)
+    raise ValueError(part)
+
+
+def _json_item_lines(text: str, shown: str) -> list[int]:
+    """The line each object of a top-level JSON list starts on (json gives no positions). Refuses
+    nesting deeper than MAX_NESTING where it starts: json.loads recurses and would hit Python's limit."""
+    lines, depth, line, start, in_string, escaped = [], 0, 1, 0, False, False
+    for at, char in enumerate(text):
+        if char == "\n":
+            line, start = line + 1, at + 1
         if in_string:
             in_string, escaped = (escaped or char != '"'), (not escaped and char == "\\")
         elif char == '"':
             in_string = True
         elif char in "[{":
             depth += 1
+            if depth > MAX_NESTING:
+                message = (
+                    f"lists and objects are nested more than {MAX_NESTING} levels deep; CSL-JSON needs a few"
+                )
+                raise ValidationFailed([Problem(shown, line, at - start + 1, message)])
             if depth == 2 and char == "{":
                 lines.append(line)
         elif char in "]}":

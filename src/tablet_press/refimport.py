@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from tablet_press.bundle import ISSUE_FILE, REFERENCES_FILE
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
+from tablet_press.inputrules import CONTROL_HINT, control_character
 from tablet_press.loader import load_yaml, read_text
 from tablet_press.model import Reference, References
 from tablet_press.project import Project
@@ -137,6 +138,7 @@ def _record(raw: Raw, taken: set[str]) -> Reference:
     """A raw record, cleaned the same way whatever its format; ValueError says what is wrong."""
     if raw.error:
         raise ValueError(raw.error)
+    _refuse_control_characters(raw)
     f = {k: v for k, v in raw.fields.items() if v not in (None, "", [])}
     data: dict[str, Any] = {"type": f.get("type", "article-journal")}
     data["author"] = [squash(a) for a in f.get("author", [])]
@@ -168,6 +170,16 @@ def _record(raw: Raw, taken: set[str]) -> Reference:
             raise ValueError(f"{label} has no {where}") from None
         message = error["ctx"].get("error", error["msg"]) if "ctx" in error else error["msg"]
         raise ValueError(f"{label}: {where} {error['input']!r}: {message}") from None
+
+
+def _refuse_control_characters(raw: Raw) -> None:
+    """The loader's rule (inputrules.CONTROL) for values as read: a reference file's text passed it, but
+    a CSL-JSON escape (\\u202e) decodes to a character the file's text did not show."""
+    for name, value in raw.fields.items():
+        for text in value if isinstance(value, list) else [value]:
+            char = control_character(str(text)) if text is not None else None
+            if char:
+                raise ValueError(f"{name} contains the control character {char!r} ({CONTROL_HINT})")
 
 
 def _issued(year: Any, month: Any = None, day: Any = None) -> str:

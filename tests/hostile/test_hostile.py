@@ -66,10 +66,18 @@ def _too_large(bundle: Path) -> None:
     (bundle / "issue.yaml").write_text(text + "# " + "x" * 2_100_000 + "\n")
 
 
+def _nested_block(bundle: Path) -> None:
+    """A block mapping 1,200 levels deep (about 1.4 MB), under a key of issue.yaml."""
+    text = (bundle / "issue.yaml").read_text()
+    deep = "".join(f"{'  ' * level}k{level}:\n" for level in range(1, 1201))
+    (bundle / "issue.yaml").write_text(text + "extra:\n" + deep + "  " * 1201 + "end\n")
+
+
 SETUP: dict[str, Callable[[Path], None]] = {
     "image-symlink-out": _symlink_out,
     "image-fifo": _fifo,
     "yaml-too-large": _too_large,
+    "yaml-nested-block": _nested_block,
 }
 
 
