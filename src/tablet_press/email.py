@@ -15,6 +15,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -24,6 +25,7 @@ from tablet_press.errors import BuildError
 from tablet_press.palette import css_values
 from tablet_press.project import Project
 from tablet_press.render import IssueView, issue_view, render
+from tablet_press.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 
 TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens
@@ -148,11 +150,13 @@ def _embed_images(html: str, bundle: Bundle) -> tuple[str, list[InlineImage]]:
 
 
 def _asset_image(bundle: Bundle, src: str, cid: str) -> InlineImage:
-    assets = (bundle.path / ASSETS_DIR).resolve()
-    path = (bundle.path / src).resolve()
-    if assets not in path.parents or not path.is_file():  # validation refuses these; never trust it here
+    relative = PurePosixPath(src)
+    if relative.parts[:1] != (ASSETS_DIR,):  # validation refuses these; never trust it here
         raise BuildError(f"issues/{bundle.slug}: image '{src}' is not a file in {ASSETS_DIR}/")
-    data = path.read_bytes()
+    try:
+        data = read_bundle_file(bundle.path, relative, MAX_ASSET_BYTES)
+    except UnsafeFile as exc:
+        raise BuildError(f"issues/{bundle.slug}: image '{src}' cannot be used: {exc.message}") from None
     subtype, (width, height) = _image_info(data, src)
     shown = min(width, CONTENT_WIDTH)
     return InlineImage(cid, data, subtype, shown, round(height * shown / width))
