@@ -335,8 +335,13 @@ def _image_content_problem(src: str, data: bytes, suffix: str) -> str | None:
 
     The whole image is decoded, not only its header: a PNG whose compressed pixels are corrupt (with
     valid checksums) passes verify() but would fail, or print garbage, in the PDF and the email."""
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import, which makes load() accept
+    # broken pixel data; the check must not depend on whether WeasyPrint was imported first (it is,
+    # in build, archive and preview), so it decodes strictly and puts the global back.
+    tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -349,6 +354,8 @@ def _image_content_problem(src: str, data: bytes, suffix: str) -> str | None:
         return f"image '{src}' is too large to decode safely (limit {MAX_IMAGE_PIXELS:,} pixels)"
     except Exception:  # Pillow raises many kinds for broken files; all mean the same to the author
         return f"image '{src}' is not a readable image (broken or not really a {suffix[1:].upper()})"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     return None
 
 
