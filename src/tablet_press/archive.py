@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
-from tablet_press.errors import BuildError
+from tablet_press.errors import BuildError, Problem
 from tablet_press.project import Project
+from tablet_press.safefile import UnsafeFile, bundle_entries, read_for_hash
 
 # Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
 if TYPE_CHECKING:
@@ -66,8 +67,10 @@ def shared_key(project: Project) -> str:
 
 
 def issue_key(shared: str, bundle_dir: Path) -> str:
+    """The bundle's cache key: its files as safefile reads them, never through a link."""
     digest = hashlib.sha256(shared.encode())
-    _hash_files(digest, bundle_dir)
+    for relative in bundle_entries(bundle_dir):
+        digest.update(relative.as_posix().encode() + b"\0" + read_for_hash(bundle_dir, relative) + b"\0")
     return digest.hexdigest()
 
 
@@ -292,6 +295,13 @@ class _Run:
             self.progress(slug, "failed")
             return None
         bundle = checked.bundles[0]
+        try:  # read before the issue is listed or its page written: a refused file fails it alone
+            frozen = frozen_outputs(bundle.path)
+        except UnsafeFile as exc:
+            shown = Problem(f"issues/{slug}/{exc.where}", 1, 1, exc.message, hint=exc.hint)
+            self.report.failed[slug] = [shown.format()]
+            self.progress(slug, "failed")
+            return None
         self.entries[slug] = page_entry = entry(bundle, project)
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
@@ -302,7 +312,6 @@ class _Run:
         )
         folder = self.out / page_entry.folder
         write_atomically(folder, {"index.html": page.encode()})
-        frozen = frozen_outputs(bundle.path)
         if frozen is not None:  # published: the files as sent, never a re-render
             return _Issue(bundle, folder, view, files=frozen)
         if pool is None:

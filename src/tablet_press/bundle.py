@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from tablet_press.errors import Problem, did_you_mean, display_path
 from tablet_press.loader import Located, load_yaml, read_text
 from tablet_press.model import Issue, Reference, References
+from tablet_press.safefile import link_refused
 from tablet_press.schema import parse
 
 ISSUE_FILE = "issue.yaml"
@@ -114,6 +116,10 @@ def read_parts(path: Path, root: Path) -> Parts:
     shown = display_path(path, root)
     parts = Parts(path, [])
     problems = parts.problems
+    if path.is_symlink():  # every file would be refused; say it once, of the folder
+        refused = link_refused(path.name, folder=True)
+        problems.append(Problem(shown, 1, 1, refused.message, hint=refused.hint))
+        return parts
     if not path.is_dir():
         problems.append(Problem(shown, 1, 1, "not an issue folder (expected a folder with issue.yaml)"))
         return parts
@@ -122,20 +128,20 @@ def read_parts(path: Path, root: Path) -> Parts:
         problems.append(bad_slug)
 
     issue_path = path / ISSUE_FILE
-    if not issue_path.exists():
+    if not os.path.lexists(issue_path):  # a link is there, to be refused by name, not "missing"
         problems.append(
             Problem(shown, 1, 1, f"missing {ISSUE_FILE}", hint="start a new issue with 'tablet new SLUG'")
         )
     else:
-        parts.issue_source, found = load_yaml(issue_path, display_path(issue_path, root))
+        parts.issue_source, found = load_yaml(issue_path, display_path(issue_path, root), within=path)
         problems += found
         if parts.issue_source is not None:
             parts.issue, found = parse(Issue, parts.issue_source)
             problems += found
 
     ref_path = path / REFERENCES_FILE
-    if ref_path.exists():
-        source, found = load_yaml(ref_path, display_path(ref_path, root))
+    if os.path.lexists(ref_path):
+        source, found = load_yaml(ref_path, display_path(ref_path, root), within=path)
         problems += found
         if source is not None:
             source.root = "references"
@@ -152,7 +158,7 @@ def read_parts(path: Path, root: Path) -> Parts:
         if name.startswith(".") or name in (ISSUE_FILE, REFERENCES_FILE, ASSETS_DIR, PUBLISHED_DIR):
             continue
         if file.suffix == ".md" and file.stem in PROSE_PARTS:
-            text, found = read_text(file, display_path(file, root))
+            text, found = read_text(file, display_path(file, root), within=path)
             problems += found
             if text is not None:
                 prose[file.stem] = Prose(file.stem, display_path(file, root), text)
@@ -168,7 +174,7 @@ def read_parts(path: Path, root: Path) -> Parts:
                 )
             )
     for part in REQUIRED_PROSE:
-        if part not in prose and not (path / f"{part}.md").exists():
+        if part not in prose and not os.path.lexists(path / f"{part}.md"):
             problems.append(Problem(shown, 1, 1, f"missing {part}.md ({PROSE_PARTS[part]})"))
     parts.prose = prose
     return parts

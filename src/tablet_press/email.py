@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -26,6 +27,7 @@ from tablet_press.inputrules import header_problem
 from tablet_press.palette import css_values
 from tablet_press.project import Project
 from tablet_press.render import IssueView, issue_view, render
+from tablet_press.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
@@ -153,11 +155,13 @@ def _embed_images(html: str, bundle: Bundle) -> tuple[str, list[InlineImage]]:
 
 
 def _asset_image(bundle: Bundle, src: str, cid: str) -> InlineImage:
-    assets = (bundle.path / ASSETS_DIR).resolve()
-    path = (bundle.path / src).resolve()
-    if assets not in path.parents or not path.is_file():  # validation refuses these; never trust it here
+    relative = PurePosixPath(src)
+    if relative.parts[:1] != (ASSETS_DIR,):  # validation refuses these; never trust it here
         raise BuildError(f"issues/{bundle.slug}: image '{src}' is not a file in {ASSETS_DIR}/")
-    data = path.read_bytes()
+    try:
+        data = read_bundle_file(bundle.path, relative, MAX_ASSET_BYTES)
+    except UnsafeFile as exc:
+        raise BuildError(f"issues/{bundle.slug}: image '{src}' cannot be used: {exc.message}") from None
     subtype, (width, height) = _image_info(data, src)
     shown = min(width, CONTENT_WIDTH)
     return InlineImage(cid, data, subtype, shown, round(height * shown / width))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,8 +74,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def display_path(path: Path, root: Path | None = None) -> str:
     """A path as the user should see it: relative to the project when inside it."""
     if root is not None:
+        # Folders are resolved, the last name is not: a link must be shown where it is, not where it leads.
+        absolute = Path(os.path.abspath(path))
         try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
+            return (absolute.parent.resolve() / absolute.name).relative_to(root.resolve()).as_posix()
         except ValueError:
             pass
     return str(path)

@@ -32,9 +32,9 @@ except ImportError:  # PyYAML built without libyaml: the pure-Python parser does
 from tablet_press.errors import Problem
 from tablet_press.inputrules import CONTROL as _CONTROL
 from tablet_press.inputrules import CONTROL_HINT, MAX_NESTING
+from tablet_press.safefile import MAX_TEXT_BYTES, UnsafeFile, read_bundle_file, read_named_file
 
 Path_ = tuple[str | int, ...]
-MAX_FILE_BYTES = 2_000_000
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
@@ -207,16 +207,17 @@ class _Refused(Exception):
         self.message = message
 
 
-def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
-    """A source file as text: UTF-8 (a BOM is fine), size-limited, else one clear problem."""
+def read_text(path: Path, shown: str, within: Path | None = None) -> tuple[str | None, list[Problem]]:
+    """A source file as text: UTF-8 (a BOM is fine), size-limited, else one clear problem.
+
+    `within` is the bundle folder when the file is one of a bundle's: then no link is followed."""
     try:
-        if not path.is_file():
-            return None, [Problem(shown, 1, 1, "not a regular file")]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(shown, 1, 1, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+        if within is None:
+            raw = read_named_file(path, MAX_TEXT_BYTES)
+        else:
+            raw = read_bundle_file(within, path.relative_to(within).as_posix(), MAX_TEXT_BYTES)
+    except UnsafeFile as exc:
+        return None, [Problem(shown, 1, 1, exc.message, hint=exc.hint)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -256,9 +257,11 @@ _HINTS = {
 }
 
 
-def load_yaml(path: Path, shown: str) -> tuple[Located | None, list[Problem]]:
-    """Load one YAML file strictly. Returns (data, problems); data is None when unusable."""
-    text, problems = read_text(path, shown)
+def load_yaml(path: Path, shown: str, within: Path | None = None) -> tuple[Located | None, list[Problem]]:
+    """Load one YAML file strictly. Returns (data, problems); data is None when unusable.
+
+    `within`: the bundle folder, for a bundle's file (see read_text)."""
+    text, problems = read_text(path, shown, within)
     if text is None:
         return None, problems
     try:

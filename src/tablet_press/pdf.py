@@ -22,12 +22,12 @@ from urllib.parse import unquote, urlsplit
 from tablet_press.errors import BuildError
 from tablet_press.fonts import font_face_css
 from tablet_press.model import FontFamily
+from tablet_press.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file, read_named_file
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
 PDF_VARIANT = "pdf/ua-1"
-MAX_ASSET_BYTES = 10_000_000
 RENDER_SECONDS = 120  # a normal issue takes about a second; this stops pathological input
 
 
@@ -35,12 +35,14 @@ class Refused(Exception):
     """A resource the locked-down fetcher will not serve."""
 
 
-def make_fetcher(allowed: Sequence[Path]) -> Any:
+def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None) -> Any:
     """A WeasyPrint URLFetcher serving only regular files inside `allowed` folders (after resolving
-    symlinks): no network, no data: URLs, no files elsewhere, no FIFOs or devices."""
+    symlinks): no network, no data: URLs, no files elsewhere, no FIFOs or devices. A file inside the
+    untrusted `bundle` is read by safefile.read_bundle_file, through no link at all."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [Path(os.path.realpath(p)) for p in allowed]
+    untrusted = Path(os.path.abspath(bundle)) if bundle is not None else None
 
     class LockedFetcher(URLFetcher):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -51,10 +53,20 @@ def make_fetcher(allowed: Sequence[Path]) -> Any:
             try:
                 path = self._check(url)
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": kind})
+                return URLFetcherResponse(url, body=self._read(url, path), headers={"Content-Type": kind})
             except Refused as exc:
                 self.refused.append(f"{exc}")
                 raise
+
+        def _read(self, url: str, path: Path) -> bytes:
+            asked = Path(os.path.abspath(unquote(urlsplit(url).path)))
+            try:
+                if untrusted is not None and untrusted in asked.parents:
+                    relative = asked.relative_to(untrusted).as_posix()
+                    return read_bundle_file(untrusted, relative, MAX_ASSET_BYTES)
+                return read_named_file(path, MAX_ASSET_BYTES)
+            except UnsafeFile as exc:
+                raise Refused(f"'{asked}': {exc.message}") from None
 
         def _check(self, url: str) -> Path:
             parts = urlsplit(url)
@@ -144,7 +156,7 @@ def write_pdf(
     (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere."""
     from weasyprint import CSS, HTML
 
-    fetcher = make_fetcher(allowed)
+    fetcher = make_fetcher(allowed, base_url)  # base_url is the bundle: its files are read link-free
     config = _font_config()
     with _weasyprint_errors() as errors, _time_limit(seconds or RENDER_SECONDS, what):
         sheets = [CSS(string=font_face_css(list(fonts)), font_config=config, url_fetcher=fetcher)]

@@ -57,7 +57,7 @@ def choose_bundle(start: Path) -> tuple[Path, Path]:
     )
     if not bundles:
         raise BuildError("there is no issue to preview yet; start one with 'tablet new SLUG'")
-    return root, max(bundles, key=lambda b: max((f.stat().st_mtime for f in b.rglob("*")), default=0.0))
+    return root, max(bundles, key=lambda b: max((f.lstat().st_mtime for f in b.rglob("*")), default=0.0))
 
 
 class Preview:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,13 @@ from typing import Any
 from tablet_press.bundle import ISSUE_FILE, PUBLISHED_DIR, Bundle
 from tablet_press.errors import BuildError, Problem, display_path
 from tablet_press.project import Project
+from tablet_press.safefile import (
+    MAX_BUNDLE_FILE_BYTES,
+    UnsafeFile,
+    bundle_entries,
+    read_bundle_file,
+    read_for_hash,
+)
 
 MANIFEST = "manifest.json"
 
@@ -50,23 +58,23 @@ def _sha(data: bytes) -> str:
 def source_hashes(bundle: Bundle) -> dict[str, str]:
     """sha256 of every source file of the bundle; issue.yaml is hashed as data without corrections."""
     hashes = {}
-    for file in sorted(p for p in bundle.path.rglob("*") if p.is_file()):
-        relative = file.relative_to(bundle.path)
+    for relative in bundle_entries(bundle.path):
         if relative.parts[0] == PUBLISHED_DIR or relative.name.startswith("."):
             continue
         if relative.as_posix() == ISSUE_FILE:
             data = {k: v for k, v in bundle.issue_source.data.items() if k != "corrections"}
             hashes[ISSUE_FILE] = _sha(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
         else:
-            hashes[relative.as_posix()] = _sha(file.read_bytes())
+            hashes[relative.as_posix()] = _sha(read_for_hash(bundle.path, relative))
     return hashes
 
 
 def read_manifest(bundle_dir: Path) -> Manifest | None:
     file = bundle_dir / PUBLISHED_DIR / MANIFEST
-    if not file.exists():
+    if not os.path.lexists(file):
         return None
-    raw: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    text = read_bundle_file(bundle_dir, f"{PUBLISHED_DIR}/{MANIFEST}", MAX_BUNDLE_FILE_BYTES)
+    raw: dict[str, Any] = json.loads(text.decode("utf-8"))
     return Manifest(date.fromisoformat(raw["published"]), raw["sources"], raw["outputs"], raw["corrections"])
 
 
@@ -75,7 +83,7 @@ def check_published(bundle: Bundle, project: Project) -> list[Problem]:
     shown = display_path(bundle.path, project.root)
     try:
         manifest = read_manifest(bundle.path)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, UnsafeFile) as exc:
         return [
             Problem(f"{shown}/{PUBLISHED_DIR}/{MANIFEST}", 1, 1, f"the publication record is damaged ({exc})")
         ]
@@ -134,7 +142,10 @@ def frozen_outputs(bundle_dir: Path) -> dict[str, bytes] | None:
     manifest = read_manifest(bundle_dir)
     if manifest is None:
         return None
-    return {name: (bundle_dir / PUBLISHED_DIR / name).read_bytes() for name in manifest.outputs}
+    return {
+        name: read_bundle_file(bundle_dir, f"{PUBLISHED_DIR}/{name}", MAX_BUNDLE_FILE_BYTES)
+        for name in manifest.outputs
+    }
 
 
 def verify(project: Project, bundles: list[Bundle]) -> tuple[int, list[Problem]]:
@@ -149,9 +160,15 @@ def verify(project: Project, bundles: list[Bundle]) -> tuple[int, list[Problem]]
         shown = display_path(bundle.path / PUBLISHED_DIR, project.root)
         for name, digest in manifest.outputs.items():
             file = bundle.path / PUBLISHED_DIR / name
-            if not file.is_file():
+            if not os.path.lexists(file):
                 problems.append(Problem(f"{shown}/{name}", 1, 1, "a published output is missing"))
-            elif _sha(file.read_bytes()) != digest:
+                continue
+            try:
+                data = read_bundle_file(bundle.path, f"{PUBLISHED_DIR}/{name}", MAX_BUNDLE_FILE_BYTES)
+            except UnsafeFile as exc:
+                problems.append(Problem(f"{shown}/{name}", 1, 1, exc.message, hint=exc.hint))
+                continue
+            if _sha(data) != digest:
                 problems.append(
                     Problem(f"{shown}/{name}", 1, 1, "a published output differs from what was sent")
                 )

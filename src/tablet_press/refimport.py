@@ -102,12 +102,14 @@ def _bundle_dir(project: Project, issue: Path | None, cwd: Path) -> Path:
 
 
 def _existing(target: Path, shown: str) -> tuple[list[Reference], str]:
-    if not target.exists():
+    if not os.path.lexists(target):  # a link is there to be refused, not replaced
         return [], HEADER
     parsed, problems = _load(target, shown)
     if parsed is None or problems:
         raise ValidationFailed(problems)  # never append to a file that does not validate
-    text = target.read_text(encoding="utf-8-sig").replace("\r\n", "\n")  # load_yaml checked it reads
+    text, problems = read_text(target, shown, within=target.parent)  # as load_yaml read it
+    if text is None:
+        raise ValidationFailed(problems)
     lines = text.split("\n")
     body = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not parsed.references:  # e.g. the scaffold's "[]": keep the comments, drop the empty list
@@ -118,7 +120,8 @@ def _existing(target: Path, shown: str) -> tuple[list[Reference], str]:
 
 
 def _load(path: Path, shown: str) -> tuple[References | None, list[Problem]]:
-    located, problems = load_yaml(path, shown)
+    """A bundle's references.yaml (`path`), read through no link."""
+    located, problems = load_yaml(path, shown, within=path.parent)
     if located is None:
         return None, problems
     located.root, located.data = "references", located.data or []

@@ -3,6 +3,7 @@ over one bundle or many, gathering every problem before anything is written."""
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tablet_press.errors import Problem, did_you_mean
 from tablet_press.loader import Located, Mark, Path_
 from tablet_press.project import Project
 from tablet_press.publish import check_published
+from tablet_press.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")
@@ -321,23 +323,39 @@ def _image_problem(src: str, bundle_dir: Path) -> str | None:
         return f"image '{src}' does not exist"
     if not target.is_file():
         return f"image '{src}' is not a regular file"
-    return _image_content_problem(src, target)
+    try:  # the bytes checked are the bytes used: read once, through no link, within the limit
+        data = read_bundle_file(bundle_dir, relative.as_posix(), MAX_ASSET_BYTES)
+    except UnsafeFile as exc:
+        return f"image '{src}' cannot be used: {exc.message}"
+    return _image_content_problem(src, data, relative.suffix)
 
 
-def _image_content_problem(src: str, target: Path) -> str | None:
-    """Decode the header with Pillow before WeasyPrint sees it: fake, broken and huge images are errors."""
-    from PIL import Image
+def _image_content_problem(src: str, data: bytes, suffix: str) -> str | None:
+    """Decode the image with Pillow before WeasyPrint sees it: fake, broken and huge images are errors.
 
+    The whole image is decoded, not only its header: a PNG whose compressed pixels are corrupt (with
+    valid checksums) passes verify() but would fail, or print garbage, in the PDF and the email."""
+    from PIL import Image, ImageFile
+
+    # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES on import, which makes load() accept
+    # broken pixel data; the check must not depend on whether WeasyPrint was imported first (it is,
+    # in build, archive and preview), so it decodes strictly and puts the global back.
+    tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        with Image.open(target) as image:
+        with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 return f"image '{src}' is {width} x {height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
-            image.verify()
+            image.verify()  # checksums; verify() leaves the image unusable, so it is opened again to decode
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
     except Image.DecompressionBombError:
         return f"image '{src}' is too large to decode safely (limit {MAX_IMAGE_PIXELS:,} pixels)"
     except Exception:  # Pillow raises many kinds for broken files; all mean the same to the author
-        return f"image '{src}' is not a readable image (broken or not really a {target.suffix[1:].upper()})"
+        return f"image '{src}' is not a readable image (broken or not really a {suffix[1:].upper()})"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     return None
 
 

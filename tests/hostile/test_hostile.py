@@ -71,6 +71,56 @@ def _nested_block(bundle: Path) -> None:
     text = (bundle / "issue.yaml").read_text()
     deep = "".join(f"{'  ' * level}k{level}:\n" for level in range(1, 1201))
     (bundle / "issue.yaml").write_text(text + "extra:\n" + deep + "  " * 1201 + "end\n")
+def _prose_symlink_out(bundle: Path) -> None:
+    (bundle / "mechanism.md").symlink_to("/etc/passwd")
+
+
+def _moved_out(name: str) -> Callable[[Path], None]:
+    """`name` moved out of the bundle (valid still) and linked back in: only the link is wrong."""
+
+    def setup(bundle: Path) -> None:
+        outside = bundle.parent.parent / f"elsewhere-{name}"
+        (bundle / name).replace(outside)
+        (bundle / name).symlink_to(outside)
+
+    return setup
+
+
+def _sparse_huge(bundle: Path) -> None:
+    os.truncate(bundle / "background.md", 3_000_000_000)  # sparse: costs no disk; reading it would
+
+
+def _markdown_fifo(bundle: Path) -> None:
+    (bundle / "background.md").unlink()
+    os.mkfifo(bundle / "background.md")
+
+
+def corrupt_png() -> bytes:
+    """A PNG whose compressed pixels are damaged, every checksum recomputed: its header and CRCs are
+    valid (Pillow's verify() passes), only decoding the pixels finds the damage."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 64))
+    image.putdata([((i * 7) % 256, (i * 13) % 256, (i * 29) % 256) for i in range(64 * 64)])
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    data = bytearray(out.getvalue())
+    kind = data.index(b"IDAT")
+    (length,) = struct.unpack(">I", data[kind - 4 : kind])
+    start = kind + 4
+    for i in range(start + 2 + length // 3, start + 2 + length // 3 + 16):  # past the zlib header
+        data[i] ^= 0xFF
+    data[start + length : start + length + 4] = struct.pack(">I", zlib.crc32(data[kind : start + length]))
+    return bytes(data)
+
+
+def _corrupt_idat(bundle: Path) -> None:
+    (bundle / "assets").mkdir(exist_ok=True)
+    (bundle / "assets" / "corrupt.png").write_bytes(corrupt_png())
 
 
 SETUP: dict[str, Callable[[Path], None]] = {
@@ -78,6 +128,12 @@ SETUP: dict[str, Callable[[Path], None]] = {
     "image-fifo": _fifo,
     "yaml-too-large": _too_large,
     "yaml-nested-block": _nested_block,
+    "prose-symlink-out": _prose_symlink_out,
+    "yaml-symlink-issue": _moved_out("issue.yaml"),
+    "yaml-symlink-references": _moved_out("references.yaml"),
+    "markdown-sparse-huge": _sparse_huge,
+    "markdown-fifo": _markdown_fifo,
+    "image-corrupt-idat": _corrupt_idat,
 }
 
 
