@@ -25,6 +25,7 @@ from fontTools.ttLib import TTFont
 
 import tablet_press
 from tablet_press import pdf
+from tablet_press.fonts import font_dirs
 
 from conftest import FIXTURES, SAMPLE, copy_project
 
@@ -142,5 +143,6 @@ def test_source_date_epoch_is_set_for_the_render_only(
     else:
         monkeypatch.setenv("SOURCE_DATE_EPOCH", before)
     html = "<html lang='en'><head><title>t</title></head><body><p>x</p></body></html>"
-    pdf.write_pdf(html, base_url=tmp_path, allowed=[tmp_path], fonts=["Source Sans Pro"], what="t")
+    allowed = [tmp_path, *font_dirs()]
+    pdf.write_pdf(html, base_url=tmp_path, allowed=allowed, fonts=["Source Sans Pro"], what="t")
     assert os.environ.get("SOURCE_DATE_EPOCH") == before
