@@ -225,3 +225,25 @@ def test_a_new_issue_warns_of_every_todo_the_scaffold_left(project: Path, run: C
         "mechanism.md:1:1",
         "pharmacokinetics.md:1:1",
     ]
+
+
+def test_a_comment_that_cuts_a_dose_short_is_a_warning_at_its_hash(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    """`- Take 4.5 mg #bid` prints "Take 4.5 mg": YAML took the rest for a comment, and said nothing."""
+    project = copy_project(tmp_path / "p", bundles=())
+    bundle = project / "issues" / "cut"
+    shutil.copytree(FIXTURES / "good" / "minimal", bundle)
+    issue = bundle / "issue.yaml"
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("  - Start low and go slow", "  - Take 4.5 mg #bid"),
+        encoding="utf-8",
+    )
+    result = run("validate", "issues/cut", cwd=project)
+    assert result.stdout == (
+        "issues/cut/issue.yaml:8:17: warning: [comment-in-text] '#' after the text starts a YAML comment:"
+        " the rest of the line ('#bid') will not print (put the whole text in quotes to print it, or"
+        " move the comment to a line of its own) [pearls.0]\n"
+    )
+    assert result.exit_code == 0
+    assert run("validate", "--strict", "issues/cut", cwd=project).exit_code == 1

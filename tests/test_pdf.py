@@ -1,5 +1,5 @@
-"""The printed issue: every word, running heads, links, metadata, accessibility, reproducibility,
-and a URL fetcher that serves nothing outside the allowed folders."""
+"""The printed issue: every word, running heads, links, metadata, accessibility (reproducibility:
+test_reproducible.py), and a URL fetcher that serves nothing outside the allowed folders."""
 
 from __future__ import annotations
 
@@ -156,11 +156,6 @@ def test_fonts_are_the_brands_embedded_and_subset(built: Path) -> None:
         "Source-Sans-Pro",
         "Source-Serif-Pro",
     }
-
-
-def test_two_builds_are_byte_identical(built: Path, project: Path, run: Callable[..., Result]) -> None:
-    assert run("build", "--out", "again", cwd=project).exit_code == 0
-    assert (project / "again" / SAMPLE / f"{SAMPLE}.pdf").read_bytes() == built.read_bytes()
 
 
 def test_hostile_images_fail_the_build_naming_each(project: Path, run: Callable[..., Result]) -> None:

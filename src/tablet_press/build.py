@@ -61,6 +61,7 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
         what=f"issues/{bundle.slug}",
         identity=html.replace(project.root.resolve().as_uri(), ""),
         seconds=pdf.RENDER_SECONDS,  # read here, so that a spawned worker keeps this process's limit
+        day=bundle.issue.date,
     )
 
 

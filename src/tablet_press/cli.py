@@ -129,6 +129,8 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
     for issue in built:
         for file in issue.files:
             click.echo(f"wrote {file.relative_to(Path.cwd()) if file.is_relative_to(Path.cwd()) else file}")
+    if built:
+        _subsetter_notice()
 
 
 @cli.command()
@@ -213,6 +215,8 @@ def archive(out: Path, jobs: int | None) -> None:
         for line in problems:
             click.echo(line)
     click.echo(report.summary(), err=True)
+    if report.built:
+        _subsetter_notice()
     raise SystemExit(1 if report.failed else 0)
 
 
@@ -282,7 +286,17 @@ def preview(path: Path | None, port: int) -> None:
     """
     from tablet_press.preview import serve
 
+    _subsetter_notice()
     serve(path or Path.cwd(), port, click.echo)
+
+
+def _subsetter_notice() -> None:
+    """Say once, on stderr, when PDFs are made the slower way (see pdf.SUBSETTER_NOTICE). A notice,
+    not a warning: it is about this machine, not the issue, so --strict does not fail on it."""
+    from tablet_press import pdf
+
+    if pdf.faster_subsetter_missing():
+        click.echo(pdf.SUBSETTER_NOTICE, err=True)
 
 
 def main() -> None:

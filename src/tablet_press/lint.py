@@ -52,6 +52,11 @@ RULES = {
     "off-label": Rule(
         "Off-label use in the text but no off_label: true.", "off-label use", "off_label: true"
     ),
+    "comment-in-text": Rule(
+        "A '#' after text in issue.yaml starts a comment: the rest of the line is not printed.",
+        "- Take 4.5 mg #bid",
+        '- "Take 4.5 mg #bid"',
+    ),
     "ignore": Rule("An ignore that names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"),
 }
 
@@ -81,6 +86,8 @@ class Finding:
     at: int  # offset in the text
     message: str
     hint: str
+    # Where to report it when that is outside the text itself (a YAML comment after the value).
+    place: tuple[int, int] | None = None
 
 
 Check = Callable[[list[Text], Bundle, Project], Iterator[Finding]]
@@ -100,6 +107,7 @@ def checks() -> list[Check]:
         lint_text.abbreviations,
         lint_text.sample_sizes,
         lint_text.off_label,
+        lint_text.comments_in_text,
     ]
 
 
@@ -115,7 +123,7 @@ def lint(bundle: Bundle, project: Project) -> list[Problem]:
             if key not in seen and not ignores[id(found.text)].covers(found):
                 seen.add(key)
                 md = found.text.md
-                line, col = locate(md, found.at)
+                line, col = found.place or locate(md, found.at)
                 message = f"[{found.rule}] {found.message}"
                 problems.append(Problem(md.file, line, col, message, md.field, "warning", found.hint))
     # Items of a flow list share their line, and so a comment on it: say each problem once.

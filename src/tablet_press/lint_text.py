@@ -141,3 +141,32 @@ def off_label(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[F
         yield Finding(
             "off-label", text, m.start(), why, "add off_label: true so every output carries the notice"
         )
+
+
+# ---------------------------------------------------------------- comments that cut text short
+
+_COMMENT_AFTER = re.compile(r"[ \t]+(#.*)$")
+_NOT_WORDS = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?|true|false|yes|no|on|off", re.I)
+_IGNORE_COMMENT = re.compile(r"#\s*tablet:\s*ignore\[")
+
+
+def comments_in_text(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
+    """A plain (unquoted) text of issue.yaml followed on its line by ' #...': YAML reads the rest of the
+    line as a comment, so `- Take 4.5 mg #bid` prints "Take 4.5 mg" and nothing says so.
+
+    Reported at the '#'. Not for quoted or block texts (the author chose where the text ends), a value
+    that is a number or yes/no (a note beside `n: 30` cuts nothing worded), an empty comment, or a
+    `# tablet: ignore[...]` comment, which belongs there."""
+    for text in texts:
+        source, path = text.md.source, text.md.path
+        end = source.plain_end.get(path) if source is not None else None
+        if source is None or end is None or _NOT_WORDS.fullmatch(text.md.text.strip()):
+            continue
+        m = _COMMENT_AFTER.match(source.lines[end.line - 1][end.col - 1 :])
+        comment = m[1] if m else ""
+        if m and comment.strip("# \t") and not _IGNORE_COMMENT.match(comment):
+            lost = comment if len(comment) <= 40 else comment[:39] + "…"
+            why = f"'#' after the text starts a YAML comment: the rest of the line ('{lost}') will not print"
+            hint = "put the whole text in quotes to print it, or move the comment to a line of its own"
+            at = (end.line, end.col + m.start(1))
+            yield Finding("comment-in-text", text, len(text.md.text), why, hint, at)

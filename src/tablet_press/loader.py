@@ -55,6 +55,9 @@ class Located:
     # For block scalars (`|`, `>`): the line their text starts on, to place problems inside them.
     text_start: dict[Path_, int] = field(default_factory=dict)
     literal: set[Path_] = field(default_factory=set)  # block scalars written with `|`
+    # Where each plain (unquoted, unfolded) scalar ends: a '#' after it on the line starts a comment
+    # that silently cut the text short (lint's comment-in-text check looks there).
+    plain_end: dict[Path_, Mark] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     root: str = ""  # names a file whose top level is a bare list, for field paths like references[2].id
 
@@ -314,6 +317,8 @@ def _convert(node: Node, path: Path_, out: Located, problems: list[Problem]) -> 
         value: str = node.value
         if not node.style and value in _NULLS:  # plain: None from PyYAML, "" from libyaml
             return None
+        if not node.style:
+            out.plain_end[path] = Mark(node.end_mark.line + 1, node.end_mark.column + 1)
         if node.style in ("|", ">"):
             out.text_start[path] = node.start_mark.line + 2
             if node.style == "|":

@@ -4,6 +4,7 @@ the allowed folders, and every error WeasyPrint logs turned into a build failure
 from __future__ import annotations
 
 import atexit
+import calendar
 import hashlib
 import logging
 import mimetypes
@@ -11,9 +12,11 @@ import os
 import shutil
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +32,11 @@ if TYPE_CHECKING:
 
 PDF_VARIANT = "pdf/ua-1"
 RENDER_SECONDS = 120  # a normal issue takes about a second; this stops pathological input
+SUBSETTER_NOTICE = (
+    "notice: HarfBuzz's font subsetter is not installed, so WeasyPrint subsets the fonts with fontTools:"
+    " builds are slower, and their PDFs differ in bytes from those made where it is installed (each"
+    " machine's are reproducible). Install it: apt-get install libharfbuzz-subset0"
+)
 
 
 class Refused(Exception):
@@ -129,6 +137,74 @@ def _time_limit(seconds: int, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+# SOURCE_DATE_EPOCH is process-wide: renders in threads of one process take turns while it is set.
+_SOURCE_DATE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _source_date(day: date | None) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH to `day` (midnight UTC) for one render, then restore what was there.
+
+    Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which stamps the time of the
+    build into each embedded font's `head` table (its modified date) unless this variable is set: every
+    build would differ. The issue's date is the date the PDF's metadata carries already. Set here, not
+    by the caller, so that it holds in worker processes too and never outlives the render."""
+    epoch = max(0, calendar.timegm(day.timetuple())) if day else 0
+    with _SOURCE_DATE_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def faster_subsetter_missing() -> bool:
+    """Whether WeasyPrint falls back to fontTools to subset fonts (slower; see SUBSETTER_NOTICE).
+
+    WeasyPrint's own decision when it is loaded in this process (weasyprint/pdf/fonts.py: HarfBuzz's
+    subsetter, from HarfBuzz 4.1.0 on); otherwise the same test without importing it (half a second)."""
+    fonts = sys.modules.get("weasyprint.pdf.fonts")
+    if fonts is not None:
+        return not (fonts.harfbuzz_subset and fonts.harfbuzz.hb_version_atleast(4, 1, 0))
+    return not _harfbuzz_subset_found()
+
+
+@cache
+def _harfbuzz_subset_found() -> bool:
+    """The libraries under the names weasyprint/text/ffi.py tries, HarfBuzz 4.1.0 or newer."""
+    import ctypes
+
+    def first(*names: str) -> Any:
+        for name in names:
+            try:
+                return ctypes.CDLL(name)
+            except OSError:
+                continue
+        return None
+
+    subset = first(
+        "libharfbuzz-subset-0",
+        "harfbuzz-subset",
+        "harfbuzz-subset-0.0",
+        "libharfbuzz-subset.so.0",
+        "libharfbuzz-subset.0.dylib",
+        "libharfbuzz-subset-0.dll",
+    )
+    harfbuzz = first(
+        "libharfbuzz-0",
+        "harfbuzz",
+        "harfbuzz-0.0",
+        "libharfbuzz.so.0",
+        "libharfbuzz.0.dylib",
+        "libharfbuzz-0.dll",
+    )
+    return bool(subset and harfbuzz and harfbuzz.hb_version_atleast(4, 1, 0))
+
+
 @cache
 def _font_config() -> Any:
     """One FontConfiguration per process. Its temporary copies of the fonts are removed at exit
@@ -148,17 +224,24 @@ def write_pdf(
     what: str,
     identity: str = "",
     seconds: int | None = None,
+    day: date | None = None,
 ) -> bytes:
     """Typeset `html` into PDF bytes; raises BuildError naming every resource that failed.
 
     `identity` seeds the PDF's file identifier, so the same issue gives the same bytes wherever the
     project lives on disk (the HTML itself holds absolute file: URLs). `seconds` is the time limit
-    (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere."""
+    (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere.
+    `day` (the issue's date; default 1970-01-01) dates the embedded fonts, so that the bytes do not
+    depend on when the PDF is made, whichever subsetter WeasyPrint uses (see _source_date)."""
     from weasyprint import CSS, HTML
 
     fetcher = make_fetcher(allowed, base_url)  # base_url is the bundle: its files are read link-free
     config = _font_config()
-    with _weasyprint_errors() as errors, _time_limit(seconds or RENDER_SECONDS, what):
+    with (
+        _weasyprint_errors() as errors,
+        _source_date(day),
+        _time_limit(seconds or RENDER_SECONDS, what),
+    ):
         sheets = [CSS(string=font_face_css(list(fonts)), font_config=config, url_fetcher=fetcher)]
         document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
         pdf = document.write_pdf(
