@@ -253,8 +253,8 @@ def test_publish_freezes_what_was_sent(tmp_path: Path, run: Callable[..., Result
     assert [ln for ln in result.stdout.splitlines(keepends=True) if ": error: " in ln] == [
         f"issues/{SAMPLE}/issue.yaml:{line}:5: error: the correction of 2025-07-08 is not recorded yet; "
         "pharmacokinetics.md changed since the publication on 2025-07-01 (run 'tablet publish "
-        "low-dose-naltrexone --correction' to record it; the sources as they are then become what later edits "
-        "are checked against) [corrections[0]]\n"
+        "low-dose-naltrexone --correction' to record it; the sources as they are then become what later "
+        "edits are checked against) [corrections[0]]\n"
     ]
     result = run("publish", SAMPLE, "--correction", cwd=project)
     assert result.exit_code == 0, result.output

@@ -288,8 +288,9 @@ class _Run:
                 for slug, issue in issues.items():
                     self._finish(slug, issue)
             except BaseException:
-                search.kill()
-                search.wait()
+                if search is not None:
+                    search.kill()
+                    search.wait()
                 raise
             _wait(search)
         failed = [slug for slug in issues if slug in self.report.failed]
@@ -373,7 +374,7 @@ class _Run:
             self.known[slug] = {"key": self.keys[slug], "folder": entry.folder, "entry": _entry_json(entry)}
         self.progress(slug, "failed" if problems else "built")
 
-    def _write_pages(self) -> subprocess.Popen[bytes]:
+    def _write_pages(self) -> subprocess.Popen[bytes] | None:
         """The pages about all listed issues and the shared files; starts Pagefind over them."""
         from tablet_press.sitepages import site_pages
 
@@ -386,7 +387,8 @@ class _Run:
                 (self.out / name).parent, {Path(name).name: data}, within=self.out, root=self.project.root
             )
         self.report.pages_written = True
-        return search_index(self.out)
+        # Pagefind fails on a site without issue pages; with none to search, the report is what matters.
+        return search_index(self.out) if listed else None
 
 
 def search_index(out: Path) -> subprocess.Popen[bytes]:
@@ -407,7 +409,9 @@ def search_index(out: Path) -> subprocess.Popen[bytes]:
     return search
 
 
-def _wait(search: subprocess.Popen[bytes]) -> None:
+def _wait(search: subprocess.Popen[bytes] | None) -> None:
+    if search is None:
+        return
     try:
         stdout, stderr = search.communicate(timeout=300)
     except subprocess.TimeoutExpired:

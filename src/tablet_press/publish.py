@@ -13,6 +13,7 @@ of issue.yaml's source hash; a baseline pins them separately, so a recorded one 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -147,7 +148,7 @@ def read_regular(path: Path) -> bytes:
 def _refused(exc: OSError | ValueError) -> str:
     if isinstance(exc, ValueError):
         return str(exc)
-    if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "EMLINK", -1)):
+    if exc.errno in (errno.ELOOP, errno.EMLINK):  # what O_NOFOLLOW gives for a link (EMLINK on BSD)
         return "it is a symbolic link"
     return exc.strerror or str(exc)
 

@@ -66,7 +66,12 @@ def _too_large(bundle: Path) -> None:
     (bundle / "issue.yaml").write_text(text + "# " + "x" * 2_100_000 + "\n")
 
 
+def _published_symlink(bundle: Path) -> None:
+    (bundle / "published" / "hostile.txt").symlink_to("/etc/passwd")
+
+
 SETUP: dict[str, Callable[[Path], None]] = {
+    "published-forged-symlink": _published_symlink,
     "image-symlink-out": _symlink_out,
     "image-fifo": _fifo,
     "yaml-too-large": _too_large,
