@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import FIXTURES, ROOT, SAMPLE, copy_project
+import tablet_press
+
+from conftest import FIXTURES, SAMPLE, copy_project
 
 CASES = Path(__file__).parent / "hostile" / "cases"
-SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = Path(tablet_press.__file__).parent  # the copy under test (PYTHONPATH may point at another)
 
 
 def _published(tmp_path: Path, run: Callable[..., Result]) -> Path:
@@ -361,7 +363,7 @@ def test_outputs_have_the_permissions_the_umask_gives(tmp_path: Path) -> None:
         "import os, sys; os.umask(0o022); from tablet_press.cli import cli; "
         "cli(sys.argv[1:], prog_name='tablet')"
     )
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
     for args in (["build"], ["archive"], ["new", "2025-08-methadone"], ["publish", SAMPLE]):
         done = subprocess.run(
             [sys.executable, "-c", script, *args], cwd=project, env=env, capture_output=True
@@ -383,7 +385,7 @@ def test_outputs_have_the_permissions_the_umask_gives(tmp_path: Path) -> None:
 def test_one_atomic_writer() -> None:
     """Every write that replaces a file goes through atomic.write_files (design: one definition per fact)."""
     found = []
-    for module in sorted((ROOT / "src" / "tablet_press").glob("*.py")):
+    for module in sorted(PACKAGE.glob("*.py")):
         text = module.read_text()
         for call in ("os.replace(", "mkstemp(", "mkdtemp("):
             if call in text and module.name != "atomic.py":
