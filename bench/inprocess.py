@@ -170,6 +170,7 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
         bundle = validate(project, [project.issues_dir / SAMPLE]).bundles[0]
     with clock.phase("build_imports"):
         from tablet_press import build, email, render
+        from tablet_press.atomic import write_files
     with clock.phase("view"):
         view = render.issue_view(bundle, project)
     with clock.phase("print_html"):
@@ -199,7 +200,7 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
             edition = email.email_edition(bundle, project, view)
         with clock.phase("eml"):
             files = {f"{bundle.slug}.pdf": pdf, **edition.files(project, pdf)}
-            build.write_atomically(Path(tempfile.mkdtemp(prefix="tablet-bench-phases-")), files)
+            write_files(Path(tempfile.mkdtemp(prefix="tablet-bench-phases-")), files)
         spent = dict(clock.spent)
         spent["pdf_glue"] = spent.pop("pdf") - spent["layout"] - spent["write_pdf"]
         results[run] = spent

@@ -246,8 +246,29 @@ def test_publish_freezes_what_was_sent(tmp_path: Path, run: Callable[..., Result
         issue.read_text() + "corrections:\n  - date: 2025-07-08\n"
         "    text: The half-life of naltrexone is about 4 hours, and up to 13 hours for its metabolite.\n"
     )
+    # ... once it is recorded: until then validate says how.
+    result = run("validate", cwd=project)
+    assert result.exit_code == 1
+    line = issue.read_text().splitlines().index("corrections:") + 2
+    assert [ln for ln in result.stdout.splitlines(keepends=True) if ": error: " in ln] == [
+        f"issues/{SAMPLE}/issue.yaml:{line}:5: error: the correction of 2025-07-08 is not recorded yet; "
+        "pharmacokinetics.md changed since the publication on 2025-07-01 (run 'tablet publish "
+        "low-dose-naltrexone --correction' to record it; the sources as they are then become what later "
+        "edits are checked against) [corrections[0]]\n"
+    ]
+    result = run("publish", SAMPLE, "--correction", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"recorded the correction of 2025-07-08 to issues/{SAMPLE} in publications.json: later edits are "
+        "checked against the sources as they are now; commit it\n"
+    )
     assert run("validate", cwd=project).exit_code == 0
-    assert run("verify", cwd=project).exit_code == 0
+    result = run("verify", cwd=project)
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"issues/{SAMPLE}: published on 2025-07-01\n"
+        f"issues/{SAMPLE}: the correction of 2025-07-08 changed pharmacokinetics.md\n"
+    )
     assert run("archive", cwd=project).exit_code == 0
     page = (project / "site" / "2025" / SAMPLE / "index.html").read_text()
     assert "2025-07-08</time>: The half-life of naltrexone is about 4 hours" in page

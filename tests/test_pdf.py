@@ -231,7 +231,7 @@ def test_a_failed_build_leaves_the_previous_pdf_untouched(project: Path, run: Ca
 def test_no_temp_files_after_a_failure_while_writing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from tablet_press import build
+    from tablet_press import atomic
 
     calls = []
 
@@ -241,19 +241,19 @@ def test_no_temp_files_after_a_failure_while_writing(project: Path, monkeypatch:
 
     monkeypatch.setattr(os, "replace", failing_replace)
     target = project / "out"
-    with pytest.raises(OSError, match="disk full"):
-        build.write_atomically(target, {"a.pdf": b"1", "b.html": b"2"})
+    with pytest.raises(BuildError, match="cannot write into out: disk full"):
+        atomic.write_files(target, {"a.pdf": b"1", "b.html": b"2"}, root=project)
     assert calls and list(target.iterdir()) == []
 
 
 def test_symlinked_output_folder_is_refused(project: Path, tmp_path: Path) -> None:
-    from tablet_press import build
+    from tablet_press import atomic
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (project / "dist").symlink_to(elsewhere)
     with pytest.raises(BuildError, match="symbolic link"):
-        build.write_atomically(project / "dist", {"a.pdf": b"1"})
+        atomic.write_files(project / "dist", {"a.pdf": b"1"})
     assert list(elsewhere.iterdir()) == []
 
 

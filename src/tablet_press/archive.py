@@ -1,6 +1,9 @@
 """`tablet archive`: every issue as a static site (index, issue pages, topics, feed, search), rebuilt
 incrementally (content hashes in a cache file) and in parallel across cores.
 
+The cache is tablet's own bookkeeping, not part of the site: it lives in the project's `.tablet/`
+folder (one file per output folder), so that everything in `site/` is meant to be served.
+
 An issue's files are rebuilt only when its sources, the templates, styles, brand, tablet.yaml or the
 tool's version change. Published issues serve their frozen outputs, never a re-render. One broken
 issue is reported and does not stop the others.
@@ -22,9 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
-from tablet_press.errors import BuildError, Problem
+from tablet_press.atomic import check_output_folder, write_files
+from tablet_press.errors import BuildError
+from tablet_press.ledger import read_ledger
 from tablet_press.project import Project
-from tablet_press.safefile import UnsafeFile, bundle_entries, read_for_hash
+from tablet_press.safefile import bundle_entries, read_for_hash
 
 # Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
 if TYPE_CHECKING:
@@ -34,7 +39,8 @@ if TYPE_CHECKING:
     from tablet_press.render import IssueView
     from tablet_press.sitepages import Entry
 
-CACHE = ".tablet-cache.json"
+CACHE_DIR = ".tablet"  # at the project root: tablet's own files, never published, never committed
+OLD_CACHE = ".tablet-cache.json"  # where versions before 0.x kept the cache: inside the site
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
 
 
@@ -66,12 +72,20 @@ def shared_key(project: Project) -> str:
     return digest.hexdigest()
 
 
-def issue_key(shared: str, bundle_dir: Path) -> str:
-    """The bundle's cache key: its files as safefile reads them, never through a link."""
+def issue_key(shared: str, bundle_dir: Path, record: str = "") -> str:
+    """What one issue's outputs depend on: the shared key, its files as safefile reads them (never
+    through a link) and its publication record (so that publishing or recording a correction rebuilds it)."""
     digest = hashlib.sha256(shared.encode())
+    digest.update(record.encode() + b"\0")
     for relative in bundle_entries(bundle_dir):
         digest.update(relative.as_posix().encode() + b"\0" + read_for_hash(bundle_dir, relative) + b"\0")
     return digest.hexdigest()
+
+
+def cache_file(project: Project, out: Path) -> Path:
+    """The cache of the site in `out`: in the project's .tablet/ folder, named after the output folder."""
+    name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    return project.root / CACHE_DIR / f"archive-{name}.json"
 
 
 def thumbnail(pdf: bytes) -> bytes:
@@ -90,9 +104,9 @@ def thumbnail(pdf: bytes) -> bytes:
         document.close()
 
 
-def _load_cache(out: Path) -> dict[str, Any]:
+def _load_cache(file: Path) -> dict[str, Any]:
     try:
-        data = json.loads((out / CACHE).read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) and data.get("tool") == __version__ else {}
     except (OSError, ValueError):
         return {}
@@ -176,12 +190,22 @@ def archive(
 
     Only issues whose key (the hash of their files and of what all issues share) changed are read,
     validated and built; an unchanged issue is listed from its cached entry. So a rebuild with nothing
-    changed hashes files and stops, and one changed issue costs one build and the index pages."""
-    cache = _load_cache(out)
+    changed hashes files and stops, and one changed issue costs one build and the index pages.
+    An output folder that is a symbolic link, a file or inside issues/ is refused before anything."""
+    check_output_folder(out, issues=project.issues_dir, root=project.root)
+    cache_path = cache_file(project, out)
+    cache = _load_cache(cache_path)
+    cache["out"] = str(out.resolve())
     cache_before = json.dumps(cache, indent=2)
     known: dict[str, dict[str, Any]] = cache.get("issues", {})
     shared = shared_key(project)
-    keys = {folder.name: issue_key(shared, folder) for folder in project.bundle_dirs()}
+    records = read_ledger(project.root)[0].records
+    keys = {
+        folder.name: issue_key(
+            shared, folder, json.dumps(records[folder.name].as_json()) if folder.name in records else ""
+        )
+        for folder in project.bundle_dirs()
+    }
     for slug in list(known):
         if slug not in keys:
             del known[slug]
@@ -202,11 +226,14 @@ def archive(
         for slug in unchanged:
             progress(slug, "reused")
     pages_key = _pages_key(shared, keys, report.built + report.reused)
-    cache_text = json.dumps({"tool": __version__, "issues": known, "pages": pages_key}, indent=2)
+    cache_text = json.dumps(
+        {"tool": __version__, "out": str(out.resolve()), "issues": known, "pages": pages_key}, indent=2
+    )
     if cache_text != cache_before:  # nothing changed: nothing is written
-        from tablet_press.build import write_atomically
-
-        write_atomically(out, {CACHE: cache_text.encode()})
+        write_files(cache_path.parent, {cache_path.name: cache_text.encode()}, root=project.root)
+    old = out / OLD_CACHE
+    if old.is_file() and not old.is_symlink():  # an earlier version's cache, published by mistake
+        old.unlink()
     return report
 
 
@@ -263,8 +290,9 @@ class _Run:
                 for slug, issue in issues.items():
                     self._finish(slug, issue)
             except BaseException:
-                search.kill()
-                search.wait()
+                if search is not None:
+                    search.kill()
+                    search.wait()
                 raise
             _wait(search)
         failed = [slug for slug in issues if slug in self.report.failed]
@@ -275,7 +303,8 @@ class _Run:
 
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
         """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
-        from tablet_press.build import pdf_job, print_html, write_atomically
+        from tablet_press.build import pdf_job, print_html
+        from tablet_press.errors import ValidationFailed
         from tablet_press.publish import frozen_outputs
         from tablet_press.render import issue_view, render
         from tablet_press.sitepages import entry
@@ -295,11 +324,10 @@ class _Run:
             self.progress(slug, "failed")
             return None
         bundle = checked.bundles[0]
-        try:  # read before the issue is listed or its page written: a refused file fails it alone
-            frozen = frozen_outputs(bundle.path)
-        except UnsafeFile as exc:
-            shown = Problem(f"issues/{slug}/{exc.where}", 1, 1, exc.message, hint=exc.hint)
-            self.report.failed[slug] = [shown.format()]
+        try:  # published: the files as sent, checked against the record, never a re-render
+            frozen = frozen_outputs(bundle, project)
+        except ValidationFailed as exc:
+            self.report.failed[slug] = [p.format() for p in exc.problems]
             self.progress(slug, "failed")
             return None
         self.entries[slug] = page_entry = entry(bundle, project)
@@ -311,9 +339,9 @@ class _Run:
             "site/issue.html.j2", view, project, entry=page_entry, root="../../", config=project.config
         )
         folder = self.out / page_entry.folder
-        write_atomically(folder, {"index.html": page.encode()})
-        if frozen is not None:  # published: the files as sent, never a re-render
-            return _Issue(bundle, folder, view, files=frozen)
+        write_files(folder, {"index.html": page.encode()}, within=self.out, root=project.root)
+        if frozen is not None:
+            return _Issue(bundle, folder, view, files=dict(frozen))
         if pool is None:
             return _Issue(bundle, folder, view)
         return _Issue(
@@ -325,7 +353,7 @@ class _Run:
 
     def _finish(self, slug: str, issue: _Issue) -> None:
         """Wait for the issue's PDF (making its email meanwhile), then write its outputs and thumbnail."""
-        from tablet_press.build import outputs, write_atomically
+        from tablet_press.build import outputs
 
         problems = []
         try:
@@ -333,7 +361,7 @@ class _Run:
             if files is None:
                 files = outputs(issue.bundle, self.project, issue.view, issue.pdf)
             files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
-            write_atomically(issue.folder, files)
+            write_files(issue.folder, files, within=self.out, root=self.project.root)
         except BuildError as exc:
             problems = [f"issues/{slug}: {exc}"]
         except Exception as exc:  # a bug: report it against this issue and go on with the others
@@ -348,9 +376,8 @@ class _Run:
             self.known[slug] = {"key": self.keys[slug], "folder": entry.folder, "entry": _entry_json(entry)}
         self.progress(slug, "failed" if problems else "built")
 
-    def _write_pages(self) -> subprocess.Popen[bytes]:
+    def _write_pages(self) -> subprocess.Popen[bytes] | None:
         """The pages about all listed issues and the shared files; starts Pagefind over them."""
-        from tablet_press.build import write_atomically
         from tablet_press.sitepages import site_pages
 
         listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
@@ -358,9 +385,12 @@ class _Run:
         files["site.css"] = (self.project.styles_dir / "site.css").read_bytes()
         files["logo.svg"] = (self.project.brand_dir / self.project.config.brand.logo).read_bytes()
         for name, data in files.items():
-            write_atomically((self.out / name).parent, {Path(name).name: data})
+            write_files(
+                (self.out / name).parent, {Path(name).name: data}, within=self.out, root=self.project.root
+            )
         self.report.pages_written = True
-        return search_index(self.out)
+        # Pagefind fails on a site without issue pages; with none to search, the report is what matters.
+        return search_index(self.out) if listed else None
 
 
 def search_index(out: Path) -> subprocess.Popen[bytes]:
@@ -381,7 +411,9 @@ def search_index(out: Path) -> subprocess.Popen[bytes]:
     return search
 
 
-def _wait(search: subprocess.Popen[bytes]) -> None:
+def _wait(search: subprocess.Popen[bytes] | None) -> None:
+    if search is None:
+        return
     try:
         stdout, stderr = search.communicate(timeout=300)
     except subprocess.TimeoutExpired:

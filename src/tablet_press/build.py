@@ -1,9 +1,9 @@
-"""`tablet build`: validate, render every output of each issue in memory, then write them atomically."""
+"""`tablet build`: validate, render every output of each issue in memory, then write them atomically
+(atomic.write_files)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,8 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tablet_press.atomic import check_output_folder, write_files
 from tablet_press.bundle import ASSETS_DIR, Bundle
-from tablet_press.errors import BuildError, InternalError, ValidationFailed, display_path
+from tablet_press.errors import BuildError, InternalError, ValidationFailed
 from tablet_press.project import Project
 from tablet_press.render import IssueView, issue_view, render
 from tablet_press.validate import Report, validate
@@ -94,30 +95,6 @@ def outputs(
     return {f"{bundle.slug}.pdf": data, **email.files(project, data)}
 
 
-def write_atomically(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write each file via a temp file and os.replace: a reader sees the old file or the new one, never
-    half of one; if anything fails before the replaces, no earlier output changes."""
-    if folder.is_symlink():
-        raise BuildError(f"{folder} is a symbolic link; refusing to write through it")
-    folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, data in files.items():
-            handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            staged.append((name, Path(temp_name)))
-        for name, temp in staged:
-            target = folder / name
-            if target.is_symlink():
-                raise BuildError(f"{target} is a symbolic link; refusing to write through it")
-            os.replace(temp, target)
-    finally:
-        for _, leftover in staged:
-            leftover.unlink(missing_ok=True)
-    return [folder / name for name in files]
-
-
 def build(
     project: Project,
     paths: list[Path] | None,
@@ -127,10 +104,7 @@ def build(
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[Report, list[Built]]:
     """Validate everything first (nothing is written if any bundle has errors), then build each issue."""
-    issues = project.issues_dir.resolve()
-    if out.resolve() == issues or issues in out.resolve().parents:
-        shown = display_path(out, project.root)
-        raise BuildError(f"the output folder {shown} is inside issues/; outputs never go into bundles")
+    check_output_folder(out, issues=project.issues_dir, root=project.root)
     report = validate(project, paths)
     if report.failed(strict):
         raise ValidationFailed(report.problems)
@@ -152,7 +126,8 @@ def build(
             progress(bundle.slug)
             with _blame(bundle):
                 files = outputs(bundle, project, view, pdf)
-            built.append(Built(bundle.slug, write_atomically(out / bundle.slug, files)))
+            written = write_files(out / bundle.slug, files, within=out, root=project.root)
+            built.append(Built(bundle.slug, written))
     return report, built
 
 

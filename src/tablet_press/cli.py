@@ -229,43 +229,66 @@ def archive(out: Path, jobs: int | None) -> None:
     default=None,
     help="Publication date, YYYY-MM-DD (default: today).",
 )
+@click.option(
+    "--correction",
+    is_flag=True,
+    help="Record the corrections added to a published issue: its sources as they are now become the "
+    "baseline later edits are checked against.",
+)
 @_friendly_errors
-def publish(slug: str, when: Any) -> None:
-    """Freeze an issue as sent: store its outputs and the sha256 of sources and outputs."""
+def publish(slug: str, when: Any, correction: bool) -> None:
+    """Freeze an issue as sent: store its outputs, record them in publications.json (commit it).
+
+    With --correction, record a correction to an issue published before."""
     from datetime import date
 
     from tablet_press.build import outputs
     from tablet_press.errors import ValidationFailed
+    from tablet_press.ledger import LEDGER_FILE
     from tablet_press.project import load_project
     from tablet_press.publish import publish as run
+    from tablet_press.publish import record_correction
     from tablet_press.validate import validate as check
 
     project = load_project(Path.cwd())
-    report = check(project, [project.issues_dir / slug])
+    report = check(project, [project.issues_dir / slug], recording=correction)
     if report.errors or not report.bundles:
         raise ValidationFailed(report.problems)
     bundle = report.bundles[0]
+    if correction:
+        baseline = record_correction(project, bundle)
+        click.echo(
+            f"recorded the correction of {baseline.date} to issues/{slug} in {LEDGER_FILE}: later edits "
+            "are checked against the sources as they are now; commit it"
+        )
+        return
     manifest = run(project, bundle, outputs(bundle, project), when.date() if when else date.today())
     click.echo(
         f"published issues/{slug} on {manifest.published.isoformat()}: "
-        f"{len(manifest.outputs)} outputs frozen in issues/{slug}/published/"
+        f"{len(manifest.outputs)} outputs frozen in issues/{slug}/published/, recorded in {LEDGER_FILE}; "
+        "commit both"
     )
 
 
 @cli.command()
 @_friendly_errors
 def verify() -> None:
-    """Check every published issue: outputs as sent, sources unchanged or corrected."""
+    """Check every published issue against publications.json: outputs as sent, sources unchanged since
+    the last recorded correction; lists which sources each correction changed. Run it before uploading
+    an archive."""
     from tablet_press.project import load_project
     from tablet_press.publish import verify as run
     from tablet_press.validate import validate as check
 
     project = load_project(Path.cwd())
     report = check(project)
-    count, problems = run(project, report.bundles)
-    _print_problems(problems)
-    click.echo(f"{'FAILED' if problems else 'ok'}: {count} published issue(s) checked", err=True)
-    raise SystemExit(1 if problems else 0)
+    verified = run(project, report.bundles)
+    for line in verified.history:
+        click.echo(line)
+    _print_problems(verified.problems)
+    failed = "FAILED" if verified.problems else "ok"
+    click.echo(f"{failed}: {verified.checked} published issue(s) checked", err=True)
+    raise SystemExit(1 if verified.problems else 0)
 
 
 @cli.command()

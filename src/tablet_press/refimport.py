@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from tablet_press.atomic import write_files
 from tablet_press.bundle import ISSUE_FILE, REFERENCES_FILE
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
 from tablet_press.inputrules import CONTROL_HINT, control_character
+from tablet_press.ledger import read_ledger
 from tablet_press.loader import load_yaml, read_text
 from tablet_press.model import Reference, References
 from tablet_press.project import Project
@@ -52,6 +54,7 @@ def import_file(project: Project, source: Path, issue: Path | None, cwd: Path) -
     """Read `source` (BibTeX, CSL-JSON or RIS) and append its new records to the bundle's
     references.yaml (the bundle `issue`, else the one `cwd` is in); all problems at once, or nothing."""
     bundle = _bundle_dir(project, issue, cwd)
+    _refuse_frozen(project, bundle)
     shown = display_path(source, project.root)
     text, problems = read_text(source, shown)
     if text is None:
@@ -85,6 +88,19 @@ def import_file(project: Project, source: Path, issue: Path | None, cwd: Path) -
     if result.added:
         _write(target, _appended(original, result.added), result.added, shown_target)
     return result
+
+
+def _refuse_frozen(project: Project, bundle: Path) -> None:
+    """A published issue is frozen: its references are part of what was sent, so an import would be
+    an unrecorded change. Say so, and how a published issue is changed, before reading anything."""
+    record = read_ledger(project.root)[0].records.get(bundle.name)
+    if record is not None:
+        raise BuildError(
+            f"issues/{bundle.name} was published on {record.published} and is frozen: its sources are "
+            "what was sent, so nothing was imported. To change a published issue, edit its files by "
+            "hand, add a dated entry under corrections: in issue.yaml and run "
+            f"'tablet publish {bundle.name} --correction'"
+        )
 
 
 def _bundle_dir(project: Project, issue: Path | None, cwd: Path) -> Path:
@@ -272,18 +288,12 @@ def _quote(value: str) -> str:
 
 
 def _write(target: Path, text: str, added: list[Reference], shown: str) -> None:
-    """Write through a temporary file and os.replace, after checking the new file loads back."""
-    fd, name = tempfile.mkstemp(prefix=".references-", suffix=".yaml", dir=target.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        parsed, problems = _load(temporary, shown)
+    """Write atomically (atomic.write_files), after checking that the staged file loads back."""
+
+    def loads_back(staged: Mapping[str, Path]) -> None:
+        parsed, problems = _load(staged[target.name], shown)
         if problems or parsed is None or parsed.references[-len(added) :] != added:
             # our own YAML writer is wrong: never replace a good file with a bad one
             raise RuntimeError(f"the new {shown} does not load back as written: {problems[:1]}")
-        if target.exists():
-            temporary.chmod(target.stat().st_mode & 0o777)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    write_files(target.parent, {target.name: text.encode()}, check=loads_back)

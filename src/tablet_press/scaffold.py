@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -73,7 +73,9 @@ def new_issue(project: Project, slug: str) -> Path:
         if bundle is not None:
             numbers.append(bundle.issue.number)
     project.issues_dir.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".new-{slug}-", dir=project.issues_dir))
+    # Not mkdtemp: its 0700 would outlive the rename; a folder made like this gets 0777 & ~umask.
+    staging = project.issues_dir / f".new-{slug}-{secrets.token_hex(6)}"
+    staging.mkdir()
     try:
         (staging / ISSUE_FILE).write_text(issue_yaml(project, max(numbers) + 1), encoding="utf-8")
         (staging / REFERENCES_FILE).write_text(

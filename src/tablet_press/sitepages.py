@@ -15,7 +15,7 @@ from urllib.parse import quote
 from tablet_press.bundle import Bundle
 from tablet_press.model import Correction
 from tablet_press.project import Project
-from tablet_press.publish import read_manifest
+from tablet_press.publish import published_on
 from tablet_press.render import environment
 
 
@@ -85,7 +85,6 @@ def entry(bundle: Bundle, project: Project) -> Entry:
     issue = bundle.issue
     folder = f"{issue.date.year}/{quote(bundle.slug)}/"
     names = _author_names(bundle, project)
-    manifest = read_manifest(bundle.path)
     summary = issue.summary or (
         _first_sentence(bundle.prose["background"].text) if "background" in bundle.prose else ""
     )
@@ -100,7 +99,7 @@ def entry(bundle: Bundle, project: Project) -> Entry:
         topics=tuple(Topic(t, vocabulary[t].label, vocabulary[t].kind) for t in issue.topics),
         summary=summary,
         corrections=tuple(issue.corrections),
-        published=manifest.published if manifest else None,
+        published=published_on(project, bundle.slug),
         folder=folder,
         citation=citation(bundle, project, names, folder),
     )

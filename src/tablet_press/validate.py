@@ -66,8 +66,11 @@ class MarkdownText:
         return Problem(self.file, mark.line, mark.col, message, self.field, severity, hint)  # type: ignore[arg-type]
 
 
-def validate(project: Project, paths: list[Path] | None = None) -> Report:
-    """Validate the given bundles (default: every bundle in issues/), all problems at once."""
+def validate(project: Project, paths: list[Path] | None = None, *, recording: bool = False) -> Report:
+    """Validate the given bundles (default: every bundle in issues/), all problems at once.
+
+    `recording`: a correction is being recorded (`tablet publish --correction`), so corrections that
+    are not recorded yet are expected rather than errors."""
     report = Report()
     targets = paths if paths else project.bundle_dirs()
     for path in targets:
@@ -75,12 +78,13 @@ def validate(project: Project, paths: list[Path] | None = None) -> Report:
         report.problems += parts.problems
         bundle = parts.bundle()
         if bundle is not None:
-            report.problems += check_bundle(bundle, project)
+            report.problems += check_bundle(bundle, project, recording=recording)
             report.bundles.append(bundle)
         else:  # still check what could be read, so that one run reports everything
             report.problems += _check_markdown(_prose_texts(parts), parts, project)
     report.problems += _check_across(report.bundles)
-    report.problems.sort()
+    # Problems with a shared file (a damaged publications.json) are found once per bundle: shown once.
+    report.problems = sorted(dict.fromkeys(report.problems))
     return report
 
 
@@ -120,7 +124,7 @@ def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
                 yield from field_text(("literature", g, "studies", s, name), getattr(study, name))
 
 
-def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
+def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -> list[Problem]:
     from tablet_press.lint import lint  # lint builds on this module's markdown_texts
 
     return [
@@ -128,7 +132,7 @@ def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
         *_check_topics(bundle, project),
         *_check_references(bundle),
         *_check_markdown(markdown_texts(bundle), bundle, project),
-        *check_published(bundle, project),
+        *check_published(bundle, project, recording=recording),
         *lint(bundle, project),
     ]
 

@@ -71,6 +71,8 @@ def _nested_block(bundle: Path) -> None:
     text = (bundle / "issue.yaml").read_text()
     deep = "".join(f"{'  ' * level}k{level}:\n" for level in range(1, 1201))
     (bundle / "issue.yaml").write_text(text + "extra:\n" + deep + "  " * 1201 + "end\n")
+
+
 def _prose_symlink_out(bundle: Path) -> None:
     (bundle / "mechanism.md").symlink_to("/etc/passwd")
 
@@ -123,7 +125,12 @@ def _corrupt_idat(bundle: Path) -> None:
     (bundle / "assets" / "corrupt.png").write_bytes(corrupt_png())
 
 
+def _published_symlink(bundle: Path) -> None:
+    (bundle / "published" / "hostile.txt").symlink_to("/etc/passwd")
+
+
 SETUP: dict[str, Callable[[Path], None]] = {
+    "published-forged-symlink": _published_symlink,
     "image-symlink-out": _symlink_out,
     "image-fifo": _fifo,
     "yaml-too-large": _too_large,

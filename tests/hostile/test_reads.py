@@ -100,7 +100,8 @@ def test_a_published_output_that_is_a_link_is_never_copied(
     sent.unlink()
     sent.symlink_to(target)
     message = (
-        f"issues/hostile/published/hostile.txt:1:1: error: 'published/hostile.txt' {LINK} "
+        "issues/hostile/published/hostile.txt:1:1: error: a published output cannot be read: "
+        f"'published/hostile.txt' {LINK} "
         "(copy the real file in its place)"
     )
 

@@ -1,0 +1,232 @@
+"""The publication record: `publications.json` at the project root, written only by `tablet publish`.
+
+Why it exists: a bundle is untrusted (SECURITY.md), so nothing inside it can say that it was
+published. A draft could ship its own `published/` folder (a manifest listing `../../x`, a symlink to
+/etc/passwd, an email with a script) and the archive would serve it as "what was sent". The record
+lives beside tablet.yaml instead, with the project's trusted files, is changed through review and is
+committed; it pins each issue's `published/manifest.json` by sha256 (and through it every output).
+
+It also holds the *baselines* that corrections need: the sha256 of every source when the issue was
+published and again each time a correction is recorded (`tablet publish SLUG --correction`), with the
+corrections issue.yaml held then. validate compares the sources with the latest baseline, so every
+change after publication needs its own recorded correction, and a recorded correction cannot be
+rewritten afterwards. Its fields are checked strictly, like every file a user can edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tablet_press.errors import Problem
+
+LEDGER_FILE = "publications.json"
+ABOUT = (
+    "What tablet publish recorded for each published issue; written only by 'tablet publish'. "
+    "Commit it: archive, validate and verify trust an issue's published/ folder only when it matches."
+)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class Damaged(ValueError):
+    """A field of a record that does not hold what tablet writes; `key` says where to point."""
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def where(text: str, key: str) -> tuple[int, int]:
+    """Line and column of the first `"key"` in a JSON text (1, 1 when absent): JSON as tablet writes
+    it has each key once per record, so the first is the one a message is about."""
+    at = text.find(json.dumps(key)) if key else -1
+    if at < 0:
+        return 1, 1
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+# ---------------------------------------------------------------- strict fields, shared with the manifest
+
+
+def digest_field(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise Damaged(f'"{key}" must be a sha256 (64 lower-case hex digits), not {_show(value)}', key)
+    return value
+
+
+def date_field(value: Any, key: str) -> date:
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise Damaged(f'"{key}" must be a date, YYYY-MM-DD, not {_show(value)}', key)
+
+
+def count_field(value: Any, key: str) -> int:
+    if type(value) is not int or value < 0:
+        raise Damaged(f'"{key}" must be a whole number, 0 or more, not {_show(value)}', key)
+    return value
+
+
+def object_field(value: Any, key: str, keys: set[str] | None = None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Damaged(f'"{key}" must be an object, not {_show(value)}', key)
+    if keys is not None and set(value) != keys:
+        extra, missing = sorted(set(value) - keys), sorted(keys - set(value))
+        said = [f"unknown {', '.join(map(_show, extra))}"] if extra else []
+        said += [f"missing {', '.join(map(_show, missing))}"] if missing else []
+        raise Damaged(f'"{key}" does not hold what tablet publish writes: {"; ".join(said)}', key)
+    return value
+
+
+def sources_field(value: Any, key: str) -> dict[str, str]:
+    """File (relative to the bundle, as tablet writes it) -> sha256; never empty, never a path out."""
+    files = object_field(value, key)
+    if not files:
+        raise Damaged(f'"{key}" lists no files; a published issue has at least issue.yaml', key)
+    for name, digest in files.items():
+        if not safe_relative(name):
+            raise Damaged(f'"{key}" names {_show(name)}, which is not a file inside the issue folder', key)
+        digest_field(digest, key)
+    if "issue.yaml" not in files:
+        raise Damaged(f'"{key}" does not list issue.yaml', key)
+    return dict(files)
+
+
+def safe_relative(name: str) -> bool:
+    """A path as tablet writes it: relative, forward slashes, no empty, '.' or '..' part, printable."""
+    parts = name.split("/")
+    return (
+        bool(name)
+        and not _CONTROL.search(name)
+        and "\\" not in name
+        and all(part not in ("", ".", "..") for part in parts)
+        and PurePosixPath(name).as_posix() == name
+    )
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------- the record
+
+
+def corrections_digest(corrections: list[tuple[date, str]]) -> str:
+    """sha256 of corrections (date, text): a baseline pins those recorded, so none can be rewritten."""
+    data = [[d.isoformat(), text] for d, text in corrections]
+    return sha256(json.dumps(data, ensure_ascii=False).encode())
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The sources at publication, or at a recorded correction; later edits are compared with the last."""
+
+    date: date  # of the publication, or of the newest correction recorded with it
+    corrections: int  # how many corrections issue.yaml held then
+    corrections_sha256: str  # of those corrections
+    sources: dict[str, str]  # file (relative to the bundle) -> sha256
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "corrections": self.corrections,
+            "corrections_sha256": self.corrections_sha256,
+            "sources": self.sources,
+        }
+
+
+@dataclass(frozen=True)
+class Record:
+    """One published issue: when, the sha256 of its manifest, and its baselines (publication first)."""
+
+    published: date
+    manifest_sha256: str
+    baselines: tuple[Baseline, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "published": self.published.isoformat(),
+            "manifest_sha256": self.manifest_sha256,
+            "baselines": [b.as_json() for b in self.baselines],
+        }
+
+
+@dataclass(frozen=True)
+class Ledger:
+    path: Path
+    records: dict[str, Record] = field(default_factory=dict)
+    text: str = ""  # as read, to point at a record's line
+
+    def line_of(self, slug: str) -> tuple[int, int]:
+        return where(self.text, slug)
+
+    def with_record(self, slug: str, record: Record) -> Ledger:
+        return Ledger(self.path, {**self.records, slug: record}, self.text)
+
+    def as_json(self) -> str:
+        issues = {slug: self.records[slug].as_json() for slug in sorted(self.records)}
+        return json.dumps({"about": ABOUT, "issues": issues}, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_ledger(root: Path) -> tuple[Ledger, list[Problem]]:
+    """The project's publication record (empty when there is none yet) and any problem with it."""
+    path = root / LEDGER_FILE
+    if not path.exists() and not path.is_symlink():
+        return Ledger(path), []
+    text = ""
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise Damaged("it must be a regular file, not a symbolic link or a folder")
+        text = path.read_text(encoding="utf-8")
+        records = _records(json.loads(text))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, Damaged) as exc:
+        line, col = 1, 1
+        if isinstance(exc, json.JSONDecodeError):
+            line, col = exc.lineno, exc.colno
+        elif isinstance(exc, Damaged):
+            line, col = where(text, exc.key)
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        message = f"the publication record is damaged: {reason}"
+        hint = "only 'tablet publish' writes this file; restore it from version control"
+        return Ledger(path, {}, text), [Problem(LEDGER_FILE, line, col, message, hint=hint)]
+    return Ledger(path, records, text), []
+
+
+def _records(raw: Any) -> dict[str, Record]:
+    top = object_field(raw, "(the file)", {"about", "issues"})
+    records = {}
+    for slug, value in object_field(top["issues"], "issues").items():
+        entry = object_field(value, slug, {"published", "manifest_sha256", "baselines"})
+        baselines = entry["baselines"]
+        if not isinstance(baselines, list) or not baselines:
+            raise Damaged(f'"{slug}" has no baselines', slug)
+        records[slug] = Record(
+            date_field(entry["published"], "published"),
+            digest_field(entry["manifest_sha256"], "manifest_sha256"),
+            tuple(_baseline(b) for b in baselines),
+        )
+    return records
+
+
+def _baseline(raw: Any) -> Baseline:
+    entry = object_field(raw, "baselines", {"date", "corrections", "corrections_sha256", "sources"})
+    return Baseline(
+        date_field(entry["date"], "date"),
+        count_field(entry["corrections"], "corrections"),
+        digest_field(entry["corrections_sha256"], "corrections_sha256"),
+        sources_field(entry["sources"], "sources"),
+    )
