@@ -24,8 +24,8 @@ from fontTools.misc.timeTools import epoch_diff
 from fontTools.ttLib import TTFont
 
 import tablet_press
-from tablet_press import pdf
-from tablet_press.fonts import font_dirs
+from tablet_press.render import pdf
+from tablet_press.render.fonts import font_dirs
 
 from conftest import FIXTURES, SAMPLE, copy_project
 

@@ -68,9 +68,9 @@ def test_a_linked_issue_folder_is_refused(tmp_path: Path, run: Callable[..., Res
 def test_the_archive_and_publication_hashes_never_follow_a_link(tmp_path: Path) -> None:
     """A link nobody references (assets/notes.txt -> a file elsewhere) is hashed as a link: what it
     points to is never read, so changing that file changes no hash."""
-    from tablet_press.archive import issue_key
-    from tablet_press.bundle import load_bundle
-    from tablet_press.publish import source_hashes
+    from tablet_press.bundle.folder import load_bundle
+    from tablet_press.site.archive import issue_key
+    from tablet_press.site.publish import source_hashes
 
     project, bundle = _project(tmp_path)
     target = tmp_path / "outside.txt"
@@ -123,11 +123,11 @@ def test_the_email_refuses_an_assets_folder_linked_after_validation(tmp_path: Pa
     import pytest
     from PIL import Image
 
-    from tablet_press.bundle import load_bundle
-    from tablet_press.email import email_html
+    from tablet_press.bundle.folder import load_bundle
+    from tablet_press.bundle.project import load_project
     from tablet_press.errors import BuildError
-    from tablet_press.project import load_project
-    from tablet_press.render import issue_view
+    from tablet_press.render.email import email_html
+    from tablet_press.render.view import issue_view
 
     project_dir, bundle_dir = _project(tmp_path)
     (bundle_dir / "assets").mkdir()

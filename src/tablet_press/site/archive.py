@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
-from tablet_press.atomic import check_output_folder, write_files
+from tablet_press.bundle.atomic import check_output_folder, write_files
+from tablet_press.bundle.ledger import read_ledger
+from tablet_press.bundle.project import Project
+from tablet_press.bundle.safefile import bundle_entries, read_for_hash
 from tablet_press.errors import BuildError
-from tablet_press.ledger import read_ledger
-from tablet_press.project import Project
-from tablet_press.safefile import bundle_entries, read_for_hash
 
 # Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from tablet_press.bundle import Bundle
-    from tablet_press.render import IssueView
-    from tablet_press.sitepages import Entry
+    from tablet_press.bundle.folder import Bundle
+    from tablet_press.render.view import IssueView
+    from tablet_press.site.pages import Entry
 
 CACHE_DIR = ".tablet"  # at the project root: tablet's own files, never published, never committed
 OLD_CACHE = ".tablet-cache.json"  # where versions before 0.x kept the cache: inside the site
@@ -132,8 +132,8 @@ def _entry_json(e: Entry) -> dict[str, Any]:
 
 def _cached_entry(data: Any) -> Entry | None:
     """The entry kept by an earlier run, or None if it cannot be read (then the issue is rebuilt)."""
-    from tablet_press.model import Correction
-    from tablet_press.sitepages import Entry, Topic
+    from tablet_press.bundle.model import Correction
+    from tablet_press.site.pages import Entry, Topic
 
     try:
         return Entry(
@@ -267,7 +267,7 @@ class _Run:
         this process makes the web pages, the index pages, Pagefind's index (which reads only the issue
         pages, written first), the emails and the thumbnails. An issue that fails after its page was
         written leaves the index pages, which are made again."""
-        from tablet_press.pdf import pdf_workers  # light: the workers fork before the rest is imported
+        from tablet_press.render.pdf import pdf_workers  # light: the workers fork before the rest is imported
 
         cores = jobs or os.cpu_count() or 1
         changed = len(self.keys) - len(self.report.reused)
@@ -304,11 +304,11 @@ class _Run:
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
         """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
         from tablet_press.build import pdf_job, print_html
+        from tablet_press.checks.validate import validate
         from tablet_press.errors import ValidationFailed
-        from tablet_press.publish import frozen_outputs
-        from tablet_press.render import issue_view, render
-        from tablet_press.sitepages import entry
-        from tablet_press.validate import validate
+        from tablet_press.render.view import issue_view, render
+        from tablet_press.site.pages import entry
+        from tablet_press.site.publish import frozen_outputs
 
         project = self.project
         checked = validate(project, [project.issues_dir / slug])
@@ -378,7 +378,7 @@ class _Run:
 
     def _write_pages(self) -> subprocess.Popen[bytes] | None:
         """The pages about all listed issues and the shared files; starts Pagefind over them."""
-        from tablet_press.sitepages import site_pages
+        from tablet_press.site.pages import site_pages
 
         listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
         files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}

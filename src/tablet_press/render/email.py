@@ -20,14 +20,14 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from tablet_press.bundle import ASSETS_DIR, Bundle
-from tablet_press.emailrules import problems
+from tablet_press.bundle.folder import ASSETS_DIR, Bundle
+from tablet_press.bundle.inputrules import header_problem
+from tablet_press.bundle.project import Project
+from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
+from tablet_press.checks.email_rules import problems
 from tablet_press.errors import BuildError
-from tablet_press.inputrules import header_problem
-from tablet_press.palette import css_values
-from tablet_press.project import Project
-from tablet_press.render import IssueView, issue_view, render
-from tablet_press.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
+from tablet_press.render.palette import css_values
+from tablet_press.render.view import IssueView, issue_view, render
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message

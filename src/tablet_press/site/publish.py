@@ -22,10 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tablet_press.atomic import write_files
-from tablet_press.bundle import ISSUE_FILE, PUBLISHED_DIR, Bundle
-from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
-from tablet_press.ledger import (
+from tablet_press.bundle.atomic import write_files
+from tablet_press.bundle.folder import ISSUE_FILE, PUBLISHED_DIR, Bundle
+from tablet_press.bundle.ledger import (
     LEDGER_FILE,
     Baseline,
     Damaged,
@@ -41,8 +40,9 @@ from tablet_press.ledger import (
     sources_field,
     where,
 )
-from tablet_press.project import Project
-from tablet_press.safefile import UnsafeFile, bundle_entries, read_bundle_file, read_for_hash
+from tablet_press.bundle.project import Project
+from tablet_press.bundle.safefile import UnsafeFile, bundle_entries, read_bundle_file, read_for_hash
+from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
 
 T = TypeVar("T")
 MANIFEST = "manifest.json"
@@ -211,7 +211,7 @@ def _check_manifest(found: _Inspection, bundle: Bundle, folder: Path, shown: str
 
 def _read_outputs(found: _Inspection, bundle: Bundle, folder: Path, shown: str) -> None:
     """The fixed outputs as sent, each a regular file whose sha256 is the recorded one."""
-    from tablet_press import emailrules
+    from tablet_press.checks import email_rules as emailrules
 
     assert found.manifest is not None
     for name in output_names(bundle.slug):
