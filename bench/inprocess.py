@@ -32,7 +32,9 @@ def _timed(func: Callable[[], object]) -> float:
 def forget() -> None:
     """Clear what a warm process keeps from earlier builds (parsed markdown, the citation engine's
     output, the email's style checks), so that a build does all its work again."""
-    from tablet_press import emailrules, markdown, references
+    from tablet_press.bundle import markdown
+    from tablet_press.checks import email_rules as emailrules
+    from tablet_press.refs import engine as references
 
     for memo in (markdown.parse, markdown.parse_inline, markdown.scan):
         memo.cache_clear()
@@ -52,10 +54,10 @@ def warm(root: Path, reps: int) -> dict[str, Any]:
     from weasyprint.text.fonts import FontConfiguration
 
     from tablet_press.build import build, print_html
-    from tablet_press.fonts import font_face_css
-    from tablet_press.pdf import PDF_VARIANT
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
+    from tablet_press.render.fonts import font_face_css
+    from tablet_press.render.pdf import PDF_VARIANT
 
     project = load_project(root)
     bundle = validate(project).bundles[0]
@@ -95,8 +97,8 @@ def pages(root: Path, reps: int) -> dict[str, Any]:
     import pypdfium2
 
     from tablet_press.build import issue_pdf, print_html
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
 
     project = load_project(root)
     jobs = {}
@@ -162,14 +164,16 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
     with clock.phase("imports"):
         import click  # noqa: F401
 
-        from tablet_press.project import load_project
-        from tablet_press.validate import validate
+        from tablet_press.bundle.project import load_project
+        from tablet_press.checks.validate import validate
     with clock.phase("config"):
         project = load_project(root)
     with clock.phase("validate"):
         bundle = validate(project, [project.issues_dir / SAMPLE]).bundles[0]
     with clock.phase("build_imports"):
-        from tablet_press import build, email, render
+        from tablet_press import build
+        from tablet_press.render import email
+        from tablet_press.render import view as render
     with clock.phase("view"):
         view = render.issue_view(bundle, project)
     with clock.phase("print_html"):
@@ -211,8 +215,8 @@ def pdf(root: Path, slug: str) -> dict[str, Any]:
     PDF: the email of an issue 16 times the sample's length breaks Gmail's size limit, and the build
     rightly refuses it (after the PDF, so the PDF's memory is what `tablet build` would reach)."""
     from tablet_press.build import issue_pdf, print_html
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
 
     project = load_project(root)
     bundle = validate(project, [project.issues_dir / slug]).bundles[0]

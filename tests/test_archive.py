@@ -17,8 +17,8 @@ import feedparser
 import pytest
 from click.testing import Result
 
-from tablet_press.archive import archive
-from tablet_press.project import load_project
+from tablet_press.bundle.project import load_project
+from tablet_press.site.archive import archive
 
 from conftest import CHROMIUM, FIXTURES, SAMPLE, copy_project, needs_tool
 

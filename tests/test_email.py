@@ -16,13 +16,13 @@ import pytest
 from PIL import Image
 
 from tablet_press.build import build, outputs
-from tablet_press.email import email_html, email_text, wrap
-from tablet_press.emailrules import MAX_HTML_BYTES, problems
+from tablet_press.bundle.project import Project, load_project
+from tablet_press.checks.email_rules import MAX_HTML_BYTES, problems
+from tablet_press.checks.validate import validate
 from tablet_press.errors import BuildError
-from tablet_press.palette import MIN_CONTRAST, contrast, css_values
-from tablet_press.project import Project, load_project
-from tablet_press.render import IssueView, issue_view
-from tablet_press.validate import validate
+from tablet_press.render.email import email_html, email_text, wrap
+from tablet_press.render.palette import MIN_CONTRAST, contrast, css_values
+from tablet_press.render.view import IssueView, issue_view
 
 from conftest import ROOT, SAMPLE, copy_project
 from seedtext import missing_prose, normalise
@@ -353,7 +353,7 @@ def test_a_missing_logo_png_fails_the_build_with_a_reason(tmp_path: Path) -> Non
 
 
 def test_issue_images_travel_inside_the_eml(tmp_path: Path) -> None:
-    from tablet_press.email import email_outputs
+    from tablet_press.render.email import email_outputs
 
     root = copy_project(tmp_path / "project")
     bundle_dir = root / "issues" / SAMPLE

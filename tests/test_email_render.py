@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageChops
 from PIL.PngImagePlugin import PngInfo
 
-from tablet_press.palette import MIN_CONTRAST
+from tablet_press.render.palette import MIN_CONTRAST
 
 from conftest import CHROMIUM, ROOT, needs_tool
 
@@ -137,10 +137,10 @@ window.addEventListener("load", function () {  // after images have loaded (or f
 
 def sample_email() -> str:
     """The sample issue's email HTML, as the build makes it."""
-    from tablet_press.email import email_html
-    from tablet_press.project import load_project
-    from tablet_press.render import issue_view
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
+    from tablet_press.render.email import email_html
+    from tablet_press.render.view import issue_view
 
     project = load_project(ROOT)
     bundle = next(b for b in validate(project, None).bundles if b.slug == "low-dose-naltrexone")

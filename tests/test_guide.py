@@ -13,8 +13,8 @@ import yaml
 from pydantic import BaseModel
 
 from tablet_press import guide
-from tablet_press.lint import RULES
-from tablet_press.schema import SCHEMAS
+from tablet_press.bundle.schema import SCHEMAS
+from tablet_press.checks.lint import RULES
 
 from conftest import ROOT
 

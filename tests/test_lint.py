@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tablet_press.lint import RULES
-from tablet_press.project import load_project
-from tablet_press.render import OFF_LABEL_NOTICE
-from tablet_press.validate import validate
+from tablet_press.bundle.project import load_project
+from tablet_press.checks.lint import RULES
+from tablet_press.checks.validate import validate
+from tablet_press.render.view import OFF_LABEL_NOTICE
 
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 from seedtext import normalise
@@ -144,8 +144,8 @@ def test_a_markdown_ignore_covers_the_next_block_only(tmp_path: Path) -> None:
 
 def test_an_ignore_in_the_sample_silences_one_occurrence_and_prints_nothing(tmp_path: Path) -> None:
     from tablet_press.build import print_html
-    from tablet_press.email import email_text
-    from tablet_press.render import issue_view
+    from tablet_press.render.email import email_text
+    from tablet_press.render.view import issue_view
 
     project = copy_project(tmp_path / "p")
     bundle = project / "issues" / SAMPLE
@@ -196,8 +196,8 @@ def test_off_label_notice_is_in_every_output() -> None:
 
 def test_off_label_text_without_the_flag_warns_and_the_notice_goes(tmp_path: Path) -> None:
     from tablet_press.build import print_html
-    from tablet_press.email import email_html, email_text
-    from tablet_press.render import issue_view
+    from tablet_press.render.email import email_html, email_text
+    from tablet_press.render.view import issue_view
 
     project = copy_project(tmp_path / "p")
     issue = project / "issues" / SAMPLE / "issue.yaml"

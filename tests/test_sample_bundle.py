@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import Result
 
-from tablet_press.loader import load_yaml
+from tablet_press.bundle.loader import load_yaml
 
 from conftest import ROOT, SAMPLE
 from seedtext import normalise, seed_lines, words

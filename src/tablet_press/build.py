@@ -11,16 +11,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tablet_press.bundle import ASSETS_DIR, Bundle
+from tablet_press.bundle.folder import ASSETS_DIR, Bundle
+from tablet_press.bundle.project import Project
+from tablet_press.checks.validate import Report, validate
 from tablet_press.errors import BuildError, InternalError, ValidationFailed, display_path
-from tablet_press.project import Project
-from tablet_press.render import IssueView, issue_view, render
-from tablet_press.validate import Report, validate
+from tablet_press.render.view import IssueView, issue_view, render
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from tablet_press.email import EmailEdition
+    from tablet_press.render.email import EmailEdition
 
 
 @dataclass
@@ -43,7 +43,7 @@ def issue_pdf(bundle: Bundle, project: Project, html: str | None = None) -> byte
 def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
     """The call that makes an issue's PDF from its print HTML; picklable, so that a worker process
     (pdf.pdf_workers) can run it having imported no more than pdf.py."""
-    from tablet_press import pdf
+    from tablet_press.render import pdf
 
     fonts = project.config.brand.fonts
     return partial(
@@ -65,7 +65,7 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
 
 
 def _font_dirs() -> list[Path]:
-    from tablet_press.fonts import font_dirs
+    from tablet_press.render.fonts import font_dirs
 
     return font_dirs()
 
@@ -76,7 +76,7 @@ def outputs(
     """Every output of one issue, as bytes, keyed by file name. Nothing is written here.
 
     `pdf` is the issue's PDF being made by a worker (see pdf.pdf_workers); without it, it is made here."""
-    from tablet_press.email import email_edition, email_outputs
+    from tablet_press.render.email import email_edition, email_outputs
 
     # One view model for every output: it runs the citation engine, the costliest part after WeasyPrint.
     view = view if view is not None else issue_view(bundle, project)
@@ -134,7 +134,7 @@ def build(
     if report.failed(strict):
         raise ValidationFailed(report.problems)
     built = []
-    from tablet_press.pdf import pdf_workers
+    from tablet_press.render.pdf import pdf_workers
 
     cores, count = os.cpu_count() or 1, len(report.bundles)
     # Several issues are typeset in parallel; one is built here, as a worker would gain it little.

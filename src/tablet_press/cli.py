@@ -86,8 +86,8 @@ def cli() -> None:
 @_friendly_errors
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """Check issue bundles (default: every bundle in issues/) and report every problem at once."""
-    from tablet_press.project import load_project
-    from tablet_press.validate import validate as run
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate as run
 
     project = load_project(paths[0] if paths else Path.cwd())
     report = run(project, list(paths) or None)
@@ -114,7 +114,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
 def build(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
     """Validate, then typeset each issue (default: all) into PDF and email outputs."""
     from tablet_press.build import build as run
-    from tablet_press.project import load_project
+    from tablet_press.bundle.project import load_project
 
     project = load_project(paths[0] if paths else Path.cwd())
     out = out if out.is_absolute() else Path.cwd() / out
@@ -135,7 +135,7 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
 @click.argument("kind", type=click.Choice(["issue", "tablet", "references"]), default="issue")
 def schema(kind: str) -> None:
     """Print the JSON Schema of issue.yaml, tablet.yaml or references.yaml."""
-    from tablet_press.schema import json_schema
+    from tablet_press.bundle.schema import json_schema
 
     click.echo(json_schema(kind), nl=False)
 
@@ -145,8 +145,8 @@ def schema(kind: str) -> None:
 @_friendly_errors
 def new(slug: str) -> None:
     """Start a new issue in issues/SLUG, with the team from tablet.yaml filled in."""
-    from tablet_press.project import load_project
-    from tablet_press.scaffold import new_issue
+    from tablet_press.bundle.project import load_project
+    from tablet_press.bundle.scaffold import new_issue
 
     project = load_project(Path.cwd())
     folder = new_issue(project, slug)
@@ -176,8 +176,8 @@ def refs_import(file: Path, issue: Path | None) -> None:
     them) to the issue's references.yaml; those whose DOI (or PMID) is already there are skipped and
     listed.
     """
-    from tablet_press.project import load_project
-    from tablet_press.refimport import import_file
+    from tablet_press.bundle.project import load_project
+    from tablet_press.refs.importer import import_file
 
     project = load_project(issue or Path.cwd())
     for line in import_file(project, file, issue, Path.cwd()).report():
@@ -199,8 +199,8 @@ def refs_import(file: Path, issue: Path | None) -> None:
 @_friendly_errors
 def archive(out: Path, jobs: int | None) -> None:
     """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""
-    from tablet_press.archive import archive as run
-    from tablet_press.project import load_project
+    from tablet_press.bundle.project import load_project
+    from tablet_press.site.archive import archive as run
 
     project = load_project(Path.cwd())
     out = out if out.is_absolute() else Path.cwd() / out
@@ -231,10 +231,10 @@ def publish(slug: str, when: Any) -> None:
     from datetime import date
 
     from tablet_press.build import outputs
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate as check
     from tablet_press.errors import ValidationFailed
-    from tablet_press.project import load_project
-    from tablet_press.publish import publish as run
-    from tablet_press.validate import validate as check
+    from tablet_press.site.publish import publish as run
 
     project = load_project(Path.cwd())
     report = check(project, [project.issues_dir / slug])
@@ -252,9 +252,9 @@ def publish(slug: str, when: Any) -> None:
 @_friendly_errors
 def verify() -> None:
     """Check every published issue: outputs as sent, sources unchanged or corrected."""
-    from tablet_press.project import load_project
-    from tablet_press.publish import verify as run
-    from tablet_press.validate import validate as check
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate as check
+    from tablet_press.site.publish import verify as run
 
     project = load_project(Path.cwd())
     report = check(project)
@@ -280,7 +280,7 @@ def preview(path: Path | None, port: int) -> None:
     PATH is the issue folder (default: the one you are in, else the one edited last). Only this
     computer can see the preview; Ctrl-C stops it.
     """
-    from tablet_press.preview import serve
+    from tablet_press.preview.server import serve
 
     serve(path or Path.cwd(), port, click.echo)
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tablet_press.project import find_root
+from tablet_press.bundle.project import find_root
 
 GUIDE = Path("docs") / "guide.md"  # in the project (this repository is one)
 FILES = (
@@ -84,7 +84,7 @@ def _table(schema: dict[str, Any]) -> list[str]:
 
 def field_reference() -> str:
     """Every field of every file, one table per part, from the JSON Schemas that `tablet schema` prints."""
-    from tablet_press.schema import json_schema
+    from tablet_press.bundle.schema import json_schema
 
     schemas = {kind: json.loads(json_schema(kind)) for _, kind, _ in FILES}
     used: dict[str, list[str]] = {}  # part -> the files it is used in, in order
@@ -107,8 +107,8 @@ def field_reference() -> str:
 
 def checks_reference() -> str:
     """The house-style checks (name, what each looks for, an example and its fix), then ISMP's list."""
-    from tablet_press.lint import RULES
-    from tablet_press.lint_doses import ISMP
+    from tablet_press.checks.doses import ISMP
+    from tablet_press.checks.lint import RULES
 
     rows = ["| check | what it looks for | instead of | write |", "|---|---|---|---|"]
     for name, rule in RULES.items():

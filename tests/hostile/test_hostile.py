@@ -200,7 +200,7 @@ def test_unsafe_folder_names_are_errors(slug: str, tmp_path: Path, run: Callable
 def test_the_pdf_engine_itself_never_reaches_the_network(tmp_path: Path, sink: int) -> None:
     """Below validation: even HTML and CSS that ask for network resources get none (the fetcher refuses)."""
     from tablet_press.errors import BuildError
-    from tablet_press.pdf import write_pdf
+    from tablet_press.render.pdf import write_pdf
 
     url = f"http://127.0.0.1:{sink}"
     html = f"""<html lang="en"><head><title>t</title><base href="{url}/">
@@ -216,8 +216,8 @@ def test_the_pdf_engine_itself_never_reaches_the_network(tmp_path: Path, sink: i
 
 
 def test_rendering_has_a_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tablet_press import pdf
     from tablet_press.errors import BuildError
+    from tablet_press.render import pdf
 
     monkeypatch.setattr(pdf, "RENDER_SECONDS", 1)
     html = "<html lang='en'><head><title>t</title></head><body>" + "<p>word " * 60_000 + "</body></html>"

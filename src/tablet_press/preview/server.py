@@ -17,10 +17,10 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tablet_press.bundle import Bundle
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.project import CONFIG_NAME, Project, find_root
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
-from tablet_press.preview_http import HOST, http_server
-from tablet_press.project import CONFIG_NAME, Project, find_root
+from tablet_press.preview.http import HOST, http_server
 
 KEEPALIVE_SECONDS = 15.0  # a comment this often, so that a closed tab shows up as a broken pipe
 WATCHED = ("templates", "styles", "brand")  # besides the issue folder and tablet.yaml
@@ -145,8 +145,8 @@ class Preview:
                 self._changed.notify_all()
 
     def _render(self, generation: int) -> tuple[Snapshot, Job | None]:
-        from tablet_press.project import load_project
-        from tablet_press.validate import validate
+        from tablet_press.bundle.project import load_project
+        from tablet_press.checks.validate import validate
 
         slug = self.bundle_dir.name
         try:
@@ -170,7 +170,7 @@ class Preview:
         from concurrent.futures.process import BrokenProcessPool
 
         from tablet_press.build import pdf_job, print_html
-        from tablet_press.pdf import pdf_workers
+        from tablet_press.render.pdf import pdf_workers
 
         # Spawned, not forked: the preview already runs threads. A worker that dies is replaced.
         workers = None
@@ -286,8 +286,8 @@ def _internal(exc: Exception) -> str:
 
 def _email(bundle: Bundle, project: Project) -> tuple[str, dict[str, tuple[str, bytes]]]:
     """The email as sent, with its inline images served from /cid/ and links opening a new tab."""
-    from tablet_press.email import email_html
-    from tablet_press.render import issue_view
+    from tablet_press.render.email import email_html
+    from tablet_press.render.view import issue_view
 
     page, images = email_html(issue_view(bundle, project), bundle, project)
     page = page.replace('src="cid:', 'src="/cid/').replace("<head>", '<head><base target="_blank">', 1)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from tablet_press.bundle.model import FontFamily
 from tablet_press.errors import BuildError
-from tablet_press.fonts import font_face_css
-from tablet_press.model import FontFamily
+from tablet_press.render.fonts import font_face_css
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor

@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tablet_press.bundle import ISSUE_FILE, PUBLISHED_DIR, Bundle
+from tablet_press.bundle.folder import ISSUE_FILE, PUBLISHED_DIR, Bundle
+from tablet_press.bundle.project import Project
 from tablet_press.errors import BuildError, Problem, display_path
-from tablet_press.project import Project
 
 MANIFEST = "manifest.json"
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tablet_press.bundle import Bundle
-from tablet_press.model import Correction
-from tablet_press.project import Project
-from tablet_press.publish import read_manifest
-from tablet_press.render import environment
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.model import Correction
+from tablet_press.bundle.project import Project
+from tablet_press.render.view import environment
+from tablet_press.site.publish import read_manifest
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tablet_press.bundle import ISSUE_FILE, REFERENCES_FILE
+from tablet_press.bundle.folder import ISSUE_FILE, REFERENCES_FILE
+from tablet_press.bundle.loader import load_yaml, read_text
+from tablet_press.bundle.model import Reference, References
+from tablet_press.bundle.project import Project
+from tablet_press.bundle.schema import parse
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
-from tablet_press.loader import load_yaml, read_text
-from tablet_press.model import Reference, References
-from tablet_press.project import Project
-from tablet_press.refformats import MONTHS, Raw, read_records, squash
-from tablet_press.schema import parse
+from tablet_press.refs.formats import MONTHS, Raw, read_records, squash
 
 HEADER = "# yaml-language-server: $schema=../../schema/references.schema.json\n"
 FIELD_ORDER = [

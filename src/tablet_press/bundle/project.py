@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tablet_press.bundle.loader import Located, load_yaml
+from tablet_press.bundle.model import Config
+from tablet_press.bundle.schema import parse
 from tablet_press.errors import Problem, ValidationFailed
-from tablet_press.loader import Located, load_yaml
-from tablet_press.model import Config
-from tablet_press.schema import parse
 
 CONFIG_NAME = "tablet.yaml"
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from tablet_press import markdown
-from tablet_press.bundle import ASSETS_DIR, Bundle, Parts, read_parts
+from tablet_press.bundle import markdown
+from tablet_press.bundle.folder import ASSETS_DIR, Bundle, Parts, read_parts
+from tablet_press.bundle.loader import Located, Mark, Path_
+from tablet_press.bundle.project import Project
 from tablet_press.errors import Problem, did_you_mean
-from tablet_press.loader import Located, Mark, Path_
-from tablet_press.project import Project
-from tablet_press.publish import check_published
+from tablet_press.site.publish import check_published
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")
@@ -119,7 +119,7 @@ def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
 
 
 def check_bundle(bundle: Bundle, project: Project) -> list[Problem]:
-    from tablet_press.lint import lint  # lint builds on this module's markdown_texts
+    from tablet_press.checks.lint import lint  # lint builds on this module's markdown_texts
 
     return [
         *_check_authors(bundle, project),

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from tablet_press import markdown
-from tablet_press.bundle import Bundle
+from tablet_press.bundle import markdown
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.loader import Path_
+from tablet_press.bundle.project import Project
+from tablet_press.checks.validate import MarkdownText, markdown_texts
 from tablet_press.errors import Problem, did_you_mean
-from tablet_press.loader import Path_
-from tablet_press.project import Project
-from tablet_press.validate import MarkdownText, markdown_texts
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ Check = Callable[[list[Text], Bundle, Project], Iterator[Finding]]
 def checks() -> list[Check]:
     """Every check, in the order lint() runs them (and so reports what they find)."""
     # Imported here, not above: the rule modules build on this module's Text and Finding.
-    from tablet_press import lint_doses, lint_text
+    from tablet_press.checks import doses as lint_doses
+    from tablet_press.checks import style as lint_text
 
     return [
         lint_doses.doses,

@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
+from tablet_press.bundle.project import Project
 from tablet_press.errors import BuildError
-from tablet_press.project import Project
 
 # Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from tablet_press.bundle import Bundle
-    from tablet_press.render import IssueView
-    from tablet_press.sitepages import Entry
+    from tablet_press.bundle.folder import Bundle
+    from tablet_press.render.view import IssueView
+    from tablet_press.site.pages import Entry
 
 CACHE = ".tablet-cache.json"
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
@@ -115,8 +115,8 @@ def _entry_json(e: Entry) -> dict[str, Any]:
 
 def _cached_entry(data: Any) -> Entry | None:
     """The entry kept by an earlier run, or None if it cannot be read (then the issue is rebuilt)."""
-    from tablet_press.model import Correction
-    from tablet_press.sitepages import Entry, Topic
+    from tablet_press.bundle.model import Correction
+    from tablet_press.site.pages import Entry, Topic
 
     try:
         return Entry(
@@ -237,7 +237,7 @@ class _Run:
         this process makes the web pages, the index pages, Pagefind's index (which reads only the issue
         pages, written first), the emails and the thumbnails. An issue that fails after its page was
         written leaves the index pages, which are made again."""
-        from tablet_press.pdf import pdf_workers  # light: the workers fork before the rest is imported
+        from tablet_press.render.pdf import pdf_workers  # light: the workers fork before the rest is imported
 
         cores = jobs or os.cpu_count() or 1
         changed = len(self.keys) - len(self.report.reused)
@@ -273,10 +273,10 @@ class _Run:
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
         """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
         from tablet_press.build import pdf_job, print_html, write_atomically
-        from tablet_press.publish import frozen_outputs
-        from tablet_press.render import issue_view, render
-        from tablet_press.sitepages import entry
-        from tablet_press.validate import validate
+        from tablet_press.checks.validate import validate
+        from tablet_press.render.view import issue_view, render
+        from tablet_press.site.pages import entry
+        from tablet_press.site.publish import frozen_outputs
 
         project = self.project
         checked = validate(project, [project.issues_dir / slug])
@@ -342,7 +342,7 @@ class _Run:
     def _write_pages(self) -> subprocess.Popen[bytes]:
         """The pages about all listed issues and the shared files; starts Pagefind over them."""
         from tablet_press.build import write_atomically
-        from tablet_press.sitepages import site_pages
+        from tablet_press.site.pages import site_pages
 
         listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
         files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import colorsys
 from collections.abc import Iterable
 
-from tablet_press.model import Config
+from tablet_press.bundle.model import Config
 
 MIN_CONTRAST = 4.5  # WCAG 2 AA for body text
 # A little above the minimum, so rounding in a mail client's colour handling cannot push text below.

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tablet_press.errors import Problem, display_path
 
 if TYPE_CHECKING:  # preview.py imports this module to serve; only the types go the other way
-    from tablet_press.preview import Preview, Snapshot
+    from tablet_press.preview.server import Preview, Snapshot
 
 HOST = "127.0.0.1"  # the only address served: the drafts never leave this computer
 HTML = "text/html; charset=utf-8"

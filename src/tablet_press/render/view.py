@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from tablet_press import markdown
-from tablet_press.bundle import Bundle
-from tablet_press.model import AuthorEntry, Contact, Study
-from tablet_press.project import Project
+from tablet_press.bundle import markdown
+from tablet_press.bundle.folder import Bundle
+from tablet_press.bundle.model import AuthorEntry, Contact, Study
+from tablet_press.bundle.project import Project
 
 if TYPE_CHECKING:
-    from tablet_press.references import Bibliography
+    from tablet_press.refs.engine import Bibliography
 
 OFF_LABEL_NOTICE = (
     "This issue discusses off-label use: uses, doses or routes not approved by the FDA. "
@@ -199,7 +199,7 @@ class _Texts:
 
 def issue_view(bundle: Bundle, project: Project) -> IssueView:
     """The view model of one issue."""
-    from tablet_press.references import bibliography, reference_url, short_cite
+    from tablet_press.refs.engine import bibliography, reference_url, short_cite
 
     config = project.config
     issue = bundle.issue

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tablet_press.bundle.loader import Located, Path_
+from tablet_press.bundle.model import Config, Issue, References
 from tablet_press.errors import Problem, did_you_mean
-from tablet_press.loader import Located, Path_
-from tablet_press.model import Config, Issue, References
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tablet_press.bundle.loader import Located, load_yaml, read_text
+from tablet_press.bundle.model import Issue, Reference, References
+from tablet_press.bundle.schema import parse
 from tablet_press.errors import Problem, did_you_mean, display_path
-from tablet_press.loader import Located, load_yaml, read_text
-from tablet_press.model import Issue, Reference, References
-from tablet_press.schema import parse
 
 ISSUE_FILE = "issue.yaml"
 REFERENCES_FILE = "references.yaml"

@@ -11,7 +11,7 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from tablet_press.model import FontFamily
+from tablet_press.bundle.model import FontFamily
 
 
 @dataclass(frozen=True)

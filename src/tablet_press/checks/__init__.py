@@ -1,0 +1,1 @@
+"""Validation: every problem of a bundle at once, house-style and clinical lint rules, email rules."""

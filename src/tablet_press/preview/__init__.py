@@ -1,0 +1,1 @@
+"""tablet preview: the local server, the watcher and the worker that typesets."""

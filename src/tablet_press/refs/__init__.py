@@ -1,0 +1,1 @@
+"""References: the citation engine (citeproc-py, fenced), BibTeX/RIS/CSL-JSON readers, import."""

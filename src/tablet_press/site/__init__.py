@@ -1,0 +1,1 @@
+"""The archive: static pages, feed, search, the publication record and corrections."""
