@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 
 from tablet_press.bundle.project import load_project
-from tablet_press.checks.lint import RULES
+from tablet_press.checks.rules import RULES
 from tablet_press.checks.validate import validate
 from tablet_press.render.view import OFF_LABEL_NOTICE
 
