@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tablet_press import email as tablet_email
+from tablet_press.render import email as tablet_email
 from tablet_press.build import build, outputs
 from tablet_press.bundle.project import Project, load_project
 from tablet_press.checks.email_rules import MAX_HTML_BYTES, problems

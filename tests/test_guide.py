@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from tablet_press import guide
 from tablet_press.bundle.schema import SCHEMAS
-from tablet_press.checks.lint import RULES
+from tablet_press.checks.rules import RULES
 
 from conftest import ROOT
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 
 from tablet_press.bundle.project import load_project
-from tablet_press.checks.lint import RULES
+from tablet_press.checks.rules import RULES
 from tablet_press.checks.validate import validate
 from tablet_press.render.view import OFF_LABEL_NOTICE
 
@@ -243,7 +243,7 @@ def test_a_comment_that_cuts_a_dose_short_is_a_warning_at_its_hash(
     assert result.stdout == (
         "issues/cut/issue.yaml:8:17: warning: [comment-in-text] '#' after the text starts a YAML comment:"
         " the rest of the line ('#bid') will not print (put the whole text in quotes to print it, or"
-        " move the comment to a line of its own) [pearls.0]\n"
+        " move the comment to a line of its own) [pearls[0]]\n"
     )
     assert result.exit_code == 0
     assert run("validate", "--strict", "issues/cut", cwd=project).exit_code == 1

@@ -108,7 +108,7 @@ def field_reference() -> str:
 def checks_reference() -> str:
     """The house-style checks (name, what each looks for, an example and its fix), then ISMP's list."""
     from tablet_press.checks.doses import ISMP
-    from tablet_press.checks.lint import RULES
+    from tablet_press.checks.rules import RULES
 
     rows = ["| check | what it looks for | instead of | write |", "|---|---|---|---|"]
     for name, rule in RULES.items():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tablet_press.bundle.loader import Located, load_yaml, read_text
 from tablet_press.bundle.model import Issue, Reference, References
+from tablet_press.bundle.outline import PROSE_PARTS, REQUIRED_PROSE
 from tablet_press.bundle.safefile import link_refused
 from tablet_press.bundle.schema import parse
 from tablet_press.errors import Problem, did_you_mean, display_path
@@ -17,16 +18,6 @@ ISSUE_FILE = "issue.yaml"
 REFERENCES_FILE = "references.yaml"
 ASSETS_DIR = "assets"
 PUBLISHED_DIR = "published"  # written by `tablet publish` only: the outputs as sent, and their hashes
-# The prose of an issue, one markdown file per part, printed in this order around the structured parts.
-PROSE_PARTS = {
-    "background": "Background",
-    "mechanism": "Mechanism of Action",
-    "pharmacokinetics": "Pharmacokinetics & Safety",
-    "anecdote": "From our team (after the clinical pearls)",
-    "literature": "The Literature: introduction before the studies",
-    "closing": "After the references (e.g. a closing callout)",
-}
-REQUIRED_PROSE = ("background",)
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 _RESERVED = {
     "con",

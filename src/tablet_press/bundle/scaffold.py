@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from tablet_press.bundle.folder import ISSUE_FILE, PROSE_PARTS, REFERENCES_FILE, load_bundle, slug_problem
+from tablet_press.bundle.folder import ISSUE_FILE, REFERENCES_FILE, load_bundle, slug_problem
 from tablet_press.bundle.model import Issue
+from tablet_press.bundle.outline import PROSE_PARTS
 from tablet_press.bundle.project import Project
 from tablet_press.errors import BuildError, ValidationFailed
 

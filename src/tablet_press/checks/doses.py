@@ -1,5 +1,5 @@
 """The dose, unit and abbreviation checks of the house style, after ISMP's list of error-prone
-abbreviations, symbols and dose designations (the rules of lint.RULES from dose-spacing to dose-range).
+abbreviations, symbols and dose designations (the rules of rules.RULES from dose-spacing to dose-range).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.project import Project
-from tablet_press.checks.lint import Finding, Text
+from tablet_press.checks.rules import Finding, Text
 
 _UNIT = r"(?:mcg|mg|µg|μg|ug|ng|g|kg|mL|ml|L|mEq|mmol|units?|IU|U|u|cc)(?:/(?:kg|m2|m²|day|dose|h|hr|min))?"
 _NUM = r"(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)"

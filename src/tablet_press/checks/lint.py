@@ -1,7 +1,6 @@
-"""The lint framework: an issue's texts in print order, the rules' catalogue, findings and their places.
+"""Runs the house-style checks (doses.py: doses, units, ISMP; style.py: the other rules) over every text
+of a bundle in print order and turns what they find into warnings, each naming its rule and a fix.
 
-`lint()` runs the checks of lint_doses.py (doses, units, ISMP) and lint_text.py (the other house-style
-rules) over every text of a bundle and turns what they find into warnings, each naming its rule and a fix.
 A finding is silenced on purpose, one field or one block at a time, by a YAML comment `# tablet: ignore[rule]`
 on (or directly above) the first line of a field of issue.yaml, or in markdown by a line
 `[//]: # (tablet: ignore[rule])` just above the paragraph, list or callout: a link reference
@@ -11,104 +10,31 @@ definition, which markdown never prints (an HTML comment would be raw HTML, whic
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.loader import Path_
+from tablet_press.bundle.outline import MarkdownText, field_path, markdown_texts, position
 from tablet_press.bundle.project import Project
-from tablet_press.checks.validate import MarkdownText, markdown_texts
+from tablet_press.checks import doses, style
+from tablet_press.checks.rules import IGNORE_MD, IGNORE_YAML, RULES, Check, Finding, Text, locate
 from tablet_press.errors import Problem, did_you_mean
-
-
-@dataclass(frozen=True)
-class Rule:
-    summary: str  # what it looks for, in one line for the pharmacist (docs/guide.md shows these)
-    bad: str
-    good: str
-
-
-# Every rule a check may report and an ignore comment may name (docs/guide.md lists them in this order).
-RULES = {
-    "dose-spacing": Rule("A space between a number and its unit.", "4.5mg", "4.5 mg"),
-    "microgram": Rule("Micrograms are mcg: µg is misread as mg.", "2 µg", "2 mcg"),
-    "trailing-zero": Rule("No zero after a decimal point: 1.0 mg is misread as 10 mg.", "1.0 mg", "1 mg"),
-    "leading-zero": Rule("A zero before a decimal point: .5 mg is misread as 5 mg.", ".5 mg", "0.5 mg"),
-    "ismp-abbreviation": Rule(
-        "An abbreviation on ISMP's error-prone list (below).", "10 U SC", "10 units subcut"
-    ),
-    "dose-range": Rule("Dose ranges with the unit once and one dash for all.", "50mg-150mg", "50-150 mg"),
-    "repeated-callout": Rule("The same callout printed twice: keep one.", "two equal ::: pearl", "one"),
-    "placeholder-link": Rule("A link to a stand-in address.", "[trial](https://example.com)", "the DOI"),
-    "placeholder": Rule("TODO, TBD, XXX, FIXME or lorem ipsum left in.", "TODO: first pearl", "the pearl"),
-    "undefined-abbreviation": Rule(
-        "An abbreviation used before it is defined.", "MS", "multiple sclerosis (MS)"
-    ),
-    "sample-size": Rule(
-        "Sample sizes written one way, as most are (else n=10).", "n=10, N= 30", "n=10, n=30"
-    ),
-    "off-label": Rule(
-        "Off-label use in the text but no off_label: true.", "off-label use", "off_label: true"
-    ),
-    "comment-in-text": Rule(
-        "A '#' after text in issue.yaml starts a comment: the rest of the line is not printed.",
-        "- Take 4.5 mg #bid",
-        '- "Take 4.5 mg #bid"',
-    ),
-    "ignore": Rule("An ignore that names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"),
-}
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text of the issue, in print order, with what is not prose (code, citations, link addresses,
-    callout fences, ignore lines) blanked out of `masked`, so that offsets stay the same."""
-
-    md: MarkdownText
-    prose: bool  # printed markdown, not a heading, a name or a title
-    masked: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        out = list(self.md.text)
-        for pattern in _MASKS:
-            for match in pattern.finditer(self.md.text):
-                for i in range(*match.span()):
-                    out[i] = out[i] if out[i] == "\n" else " "
-        object.__setattr__(self, "masked", "".join(out))
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    text: Text
-    at: int  # offset in the text
-    message: str
-    hint: str
-    # Where to report it when that is outside the text itself (a YAML comment after the value).
-    place: tuple[int, int] | None = None
-
-
-Check = Callable[[list[Text], Bundle, Project], Iterator[Finding]]
 
 
 def checks() -> list[Check]:
     """Every check, in the order lint() runs them (and so reports what they find)."""
-    # Imported here, not above: the rule modules build on this module's Text and Finding.
-    from tablet_press.checks import doses as lint_doses
-    from tablet_press.checks import style as lint_text
-
     return [
-        lint_doses.doses,
-        lint_doses.ismp_words,
-        lint_text.placeholders,
-        lint_text.links,
-        lint_text.callouts,
-        lint_text.abbreviations,
-        lint_text.sample_sizes,
-        lint_text.off_label,
-        lint_text.comments_in_text,
+        doses.doses,
+        doses.ismp_words,
+        style.placeholders,
+        style.links,
+        style.callouts,
+        style.abbreviations,
+        style.sample_sizes,
+        style.off_label,
+        style.comments_in_text,
     ]
 
 
@@ -133,28 +59,19 @@ def lint(bundle: Bundle, project: Project) -> list[Problem]:
 
 # ---------------------------------------------------------------- texts and where they are
 
-_PROSE_ORDER = {"background": 0, "mechanism": 1, "pharmacokinetics": 2, "anecdote": 4, "literature": 5}
 _NOT_TEXT = {"number", "date", "topics", "off_label", "reference_style", "ref", "id", "role", "contact"}
-_IGNORE_MD = re.compile(r"^ {0,3}\[//\]: *# *\( *tablet: *ignore\[([^\]\n]*)\] *\) *$", re.M)
-_IGNORE_YAML = re.compile(r"(?:^|\s)#.*?\btablet: *ignore\[([^\]\n]*)\]")
-_MASKS = [
-    re.compile(r"`[^`\n]*`"),
-    re.compile(r"\[@[^\]]*\]"),
-    re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"),
-    re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^>\s]*>"),
-    re.compile(r"^ *:::.*$", re.M),
-    _IGNORE_MD,
-]
 
 
 def _order(text: Text) -> tuple[int, ...]:
-    """Where a text is printed: title; background, mechanism, pharmacokinetics, pearls, anecdote,
-    literature (each group's studies, then its note), bottom line, closing; other fields last."""
+    """Where a text is printed (bundle/outline.py): the title, then each part's sources in turn, a
+    literature group's studies before its note; fields the outline does not hold come last."""
     path = text.md.path
     if not path:
-        return (_PROSE_ORDER.get(PurePosixPath(text.md.file).stem, 9),)
-    head = {"title": -1, "pearls": 3, "literature": 6, "bottom_line": 7}.get(str(path[0]), 8)
-    return (6, int(path[1]), int(path[2] == "note")) if head == 6 and len(path) > 2 else (head,)
+        return position(PurePosixPath(text.md.file).name)
+    head = position(str(path[0]))
+    if path[0] == "literature" and len(path) > 2:
+        return (*head, int(path[1]), int(path[2] == "note"))
+    return head
 
 
 def _texts(bundle: Bundle) -> list[Text]:
@@ -167,7 +84,7 @@ def _texts(bundle: Bundle) -> list[Text]:
         if path and str(path[-1]) in _NOT_TEXT:
             return
         if isinstance(value, str) and path not in covered:
-            yield Text(MarkdownText(value, src.file, ".".join(map(str, path)), src, path), False)
+            yield Text(MarkdownText(value, src.file, field_path(path), src, path), False)
         items = (
             value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
         )
@@ -175,18 +92,6 @@ def _texts(bundle: Bundle) -> list[Text]:
             yield from walk(item, (*path, key))
 
     return sorted([*texts, *walk(src.data, ())], key=_order)
-
-
-def locate(md: MarkdownText, offset: int) -> tuple[int, int]:
-    """The file line and column of `offset` in a text (a prose file, or a scalar of issue.yaml)."""
-    line = md.text.count("\n", 0, offset) + 1
-    mark = md.at(markdown.Found("", "", line, offset - md.text.rfind("\n", 0, offset)))
-    return mark.line, mark.col
-
-
-def offset_of(text: str, line: int, col: int) -> int:
-    """(line, col) in a text, as markdown.scan gives them -> offset."""
-    return sum(len(row) + 1 for row in text.split("\n")[: line - 1]) + col - 1
 
 
 # ---------------------------------------------------------------- ignore comments
@@ -203,14 +108,14 @@ class _Ignores:
         if md.source is not None:  # the value's first line, then the comment lines right above it
             number = first = md.source.mark(md.path).line
             while number >= 1 and (number == first or md.source.lines[number - 1].lstrip().startswith("#")):
-                for m in _IGNORE_YAML.finditer(md.source.lines[number - 1]):
+                for m in IGNORE_YAML.finditer(md.source.lines[number - 1]):
                     self.field |= self._rules(m[1], md, number, m.start(1) + 1)
                 number -= 1
         if not text.prose:
             return
         tokens = markdown.parse(md.text)
         printed = {n for t in tokens if t.type == "paragraph_open" and t.map for n in range(*t.map)}
-        for m in _IGNORE_MD.finditer(md.text):
+        for m in IGNORE_MD.finditer(md.text):
             where = locate(md, m.start(1))
             end = re.search(r"\n[ \t]*\n", md.text[m.end() :] + "\n\n")
             self.blocks.append(

@@ -1,5 +1,5 @@
 """The house-style checks of wording: placeholders, stand-in links, repeated callouts, abbreviations,
-sample sizes and off-label use (the rules of lint.RULES that are not about doses).
+sample sizes and off-label use (the rules of rules.RULES that are not about doses).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.project import Project
-from tablet_press.checks.lint import Finding, Text, locate, offset_of
+from tablet_press.checks.rules import Finding, Text, locate, offset_of
 
 # ---------------------------------------------------------------- placeholders and repeats
 

@@ -13,9 +13,10 @@ from urllib.parse import unquote, urlsplit
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import ASSETS_DIR, Bundle, Parts, read_parts
-from tablet_press.bundle.loader import Located, Mark, Path_
+from tablet_press.bundle.outline import MarkdownText, markdown_texts
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
+from tablet_press.checks.lint import lint
 from tablet_press.errors import Problem, did_you_mean
 from tablet_press.site.publish import check_published
 
@@ -42,28 +43,6 @@ class Report:
 
     def failed(self, strict: bool = False) -> bool:
         return bool(self.errors or (strict and self.warnings))
-
-
-@dataclass(frozen=True)
-class MarkdownText:
-    """A markdown text and how to place a position inside it in its file."""
-
-    text: str
-    file: str
-    field: str
-    source: Located | None = None
-    path: Path_ = ()
-
-    def at(self, found: markdown.Found) -> Mark:
-        if self.source is None:
-            return Mark(found.line, found.col)
-        return self.source.text_position(self.path, found.line, found.col)
-
-    def problem(
-        self, found: markdown.Found, message: str, hint: str = "", severity: str = "error"
-    ) -> Problem:
-        mark = self.at(found)
-        return Problem(self.file, mark.line, mark.col, message, self.field, severity, hint)  # type: ignore[arg-type]
 
 
 def validate(project: Project, paths: list[Path] | None = None, *, recording: bool = False) -> Report:
@@ -93,40 +72,7 @@ def _prose_texts(parts: Parts | Bundle) -> Iterator[MarkdownText]:
         yield MarkdownText(prose.text, prose.file, "")
 
 
-def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
-    """Every markdown text of a bundle: the prose files and the markdown fields of issue.yaml."""
-    yield from _prose_texts(bundle)
-    src = bundle.issue_source
-    issue = bundle.issue
-
-    def field_text(path: Path_, text: str | None) -> Iterator[MarkdownText]:
-        if text:
-            yield MarkdownText(text, src.file, ".".join(map(str, path)), src, path)
-
-    for i, pearl in enumerate(issue.pearls):
-        yield from field_text(("pearls", i), pearl)
-    for i, point in enumerate(issue.bottom_line):
-        yield from field_text(("bottom_line", i), point)
-    for g, group in enumerate(issue.literature):
-        yield from field_text(("literature", g, "note"), group.note)
-        for s, study in enumerate(group.studies):
-            for b, bullet in enumerate(study.summary):
-                yield from field_text(("literature", g, "studies", s, "summary", b), bullet)
-            for name in (
-                "design",
-                "population",
-                "intervention",
-                "duration",
-                "outcomes",
-                "methods",
-                "results",
-            ):
-                yield from field_text(("literature", g, "studies", s, name), getattr(study, name))
-
-
 def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -> list[Problem]:
-    from tablet_press.checks.lint import lint  # lint builds on this module's markdown_texts
-
     return [
         *_check_authors(bundle, project),
         *_check_topics(bundle, project),

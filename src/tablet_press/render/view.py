@@ -7,7 +7,7 @@ their plain-text twins) so that templates hold layout only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -20,6 +20,7 @@ from markupsafe import Markup
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import AuthorEntry, Contact, Study
+from tablet_press.bundle.outline import OUTLINE, citation_order, study_bullets
 from tablet_press.bundle.project import Project
 
 if TYPE_CHECKING:
@@ -80,6 +81,14 @@ class GroupView:
 
 
 @dataclass(frozen=True)
+class PartView:
+    """A part of the outline that this issue has, in print order: templates lay out each by its key."""
+
+    key: str
+    heading: str
+
+
+@dataclass(frozen=True)
 class IssueView:
     """Everything a template may show, computed once per issue."""
 
@@ -93,6 +102,7 @@ class IssueView:
     author_groups: tuple[AuthorGroup, ...]
     author_names: tuple[str, ...]
     keywords: tuple[str, ...]
+    parts: tuple[PartView, ...]
     prose: dict[str, Fragment]
     pearls: tuple[Fragment, ...]
     literature: tuple[GroupView, ...]
@@ -129,60 +139,6 @@ def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
     return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
 
 
-def citation_order(bundle: Bundle) -> list[str]:
-    """Reference ids in the order the issue first cites or summarises them, as printed."""
-    order: list[str] = []
-
-    def add(text: str | None) -> None:
-        if text:
-            order.extend(f.value for f in markdown.scan(text).citations)
-
-    prose = bundle.prose
-    for part in ("background", "mechanism", "pharmacokinetics"):
-        add(prose[part].text if part in prose else None)
-    for pearl in bundle.issue.pearls:
-        add(pearl)
-    for part in ("anecdote", "literature"):
-        add(prose[part].text if part in prose else None)
-    for group in bundle.issue.literature:
-        for study in group.studies:
-            order.append(study.ref)
-            for text in _study_texts(study):
-                add(text)
-        add(group.note)
-    for point in bundle.issue.bottom_line:
-        add(point)
-    add(prose["closing"].text if "closing" in prose else None)
-    return list(dict.fromkeys(order))
-
-
-_LABELLED = (
-    ("design", "Design"),
-    ("population", "Population"),
-    ("intervention", "Intervention and dose"),
-    ("duration", "Duration"),
-    ("outcomes", "Outcomes"),
-    ("methods", "Methods"),
-    ("results", "Results"),
-)
-
-
-def _study_bullets(study: Study) -> Iterator[tuple[str, str]]:
-    """A study's bullets as (label, markdown), in print order: the summary as written, then the facts."""
-    for text in study.summary:
-        yield "", text
-    if study.n is not None:
-        yield "Participants", f"n={study.n}"
-    for name, label in _LABELLED:
-        value = getattr(study, name)
-        if value:
-            yield label, value
-
-
-def _study_texts(study: Study) -> Iterator[str]:
-    return (text for _, text in _study_bullets(study))
-
-
 class _Texts:
     """Markdown -> Fragment (HTML and plain text) with this issue's citations."""
 
@@ -214,7 +170,7 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
             short_cite(ref),
             reference_url(ref),
             study.title or ref.title,
-            tuple(Bullet(label, texts.inline(t)) for label, t in _study_bullets(study)),
+            tuple(Bullet(label, texts.inline(t)) for _, label, t in study_bullets(study)),
         )
 
     literature = tuple(
@@ -236,6 +192,7 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
         author_groups=author_groups,
         author_names=tuple(p.name for g in author_groups for p in g.people),
         keywords=tuple(config.topics[t].label for t in issue.topics),
+        parts=_parts(bundle),
         prose={part: texts.block(p.text) for part, p in bundle.prose.items()},
         pearls=tuple(texts.inline(p) for p in issue.pearls),
         literature=literature,
@@ -246,6 +203,19 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
         preheader=" — ".join([issue.title, *(b.text for b in bottom[:1])]),
+    )
+
+
+def _parts(bundle: Bundle) -> tuple[PartView, ...]:
+    """The parts of the outline this issue has something in."""
+
+    def has(name: str) -> bool:
+        if name.endswith(".md"):
+            return name.removesuffix(".md") in bundle.prose
+        return bool(bundle.references if name == "references" else getattr(bundle.issue, name))
+
+    return tuple(
+        PartView(part.key, part.heading) for part in OUTLINE if any(has(s.name) for s in part.sources)
     )
 
 
