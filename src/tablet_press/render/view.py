@@ -1,8 +1,9 @@
 """Issue -> the three views (print HTML, email HTML, plain text): one Jinja environment, one view model.
 
-Pure: takes a validated Bundle and the Project, returns strings; no file is written here. The view
-model hands templates ready values (formatted names, short cites, references, HTML fragments with
-their plain-text twins) so that templates hold layout only.
+Takes a validated Bundle and the Project, returns values; no file is written here (the issue's images
+are read, for the email that carries them). The view model hands templates ready values (formatted
+names, short cites, references, each text as page HTML, email HTML and plain text) so that templates
+hold layout only, and one view feeds every output.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import AuthorEntry, Contact, Study
 from tablet_press.bundle.project import Project
+from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 
 if TYPE_CHECKING:
     from tablet_press.refs.engine import Bibliography
@@ -33,10 +35,12 @@ OFF_LABEL_NOTICE = (
 
 @dataclass(frozen=True)
 class Fragment:
-    """A piece of the pharmacist's text, ready for both kinds of output."""
+    """A piece of the pharmacist's text, ready for every output: the page's HTML (print and web), the
+    email's HTML (callouts as tables, citations unlinked, images by cid:) and plain text."""
 
     html: Markup
     text: str
+    email: Markup
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class IssueView:
     numbered_references: bool
     off_label_notice: str | None
     preheader: str
+    email_images: tuple[InlineImage, ...]  # the issue's images the email's HTML shows, by cid:
 
 
 def _person(
@@ -129,31 +134,50 @@ def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
     return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
 
 
+def _reading_order(bundle: Bundle) -> Iterator[tuple[str, str]]:
+    """The issue as a reader meets it (the order of the print and email templates): ("text", markdown)
+    for each text, and ("study", reference id) where a study's summary begins."""
+    prose = bundle.prose
+    for part in ("background", "mechanism", "pharmacokinetics"):
+        if part in prose:
+            yield "text", prose[part].text
+    for pearl in bundle.issue.pearls:
+        yield "text", pearl
+    for part in ("anecdote", "literature"):
+        if part in prose:
+            yield "text", prose[part].text
+    for group in bundle.issue.literature:
+        for study in group.studies:
+            yield "study", study.ref
+            for text in _study_texts(study):
+                yield "text", text
+        if group.note:
+            yield "text", group.note
+    for point in bundle.issue.bottom_line:
+        yield "text", point
+    if "closing" in prose:
+        yield "text", prose["closing"].text
+
+
 def citation_order(bundle: Bundle) -> list[str]:
     """Reference ids in the order the issue first cites or summarises them, as printed."""
     order: list[str] = []
-
-    def add(text: str | None) -> None:
-        if text:
-            order.extend(f.value for f in markdown.scan(text).citations)
-
-    prose = bundle.prose
-    for part in ("background", "mechanism", "pharmacokinetics"):
-        add(prose[part].text if part in prose else None)
-    for pearl in bundle.issue.pearls:
-        add(pearl)
-    for part in ("anecdote", "literature"):
-        add(prose[part].text if part in prose else None)
-    for group in bundle.issue.literature:
-        for study in group.studies:
-            order.append(study.ref)
-            for text in _study_texts(study):
-                add(text)
-        add(group.note)
-    for point in bundle.issue.bottom_line:
-        add(point)
-    add(prose["closing"].text if "closing" in prose else None)
+    for kind, value in _reading_order(bundle):
+        if kind == "study":
+            order.append(value)
+        elif value:
+            order.extend(f.value for f in markdown.scan(value).citations)
     return list(dict.fromkeys(order))
+
+
+def _email_images(bundle: Bundle) -> IssueImages:
+    """The issue's images, numbered in reading order: the email's image1 is the first one read."""
+    images = IssueImages(bundle)
+    for kind, value in _reading_order(bundle):
+        if kind == "text":
+            for found in markdown.scan(value).images:
+                images(found.value)
+    return images
 
 
 _LABELLED = (
@@ -184,17 +208,25 @@ def _study_texts(study: Study) -> Iterator[str]:
 
 
 class _Texts:
-    """Markdown -> Fragment (HTML and plain text) with this issue's citations."""
+    """Markdown -> Fragment (page HTML, plain text, email HTML) with this issue's citations."""
 
-    def __init__(self, bibliography: Bibliography, callouts: dict[str, str]) -> None:
+    def __init__(self, bibliography: Bibliography, callouts: dict[str, str], images: IssueImages) -> None:
         self.html = markdown.renderer(bibliography.cite_html, callouts)
         self.plain = markdown.text_renderer(bibliography.cite_text, callouts)
+        self.email = EmailRenderer(bibliography.cite_unlinked, callouts, images)
 
     def block(self, text: str) -> Fragment:
-        return Fragment(Markup(self.html.render(text)), self.plain.render(text))
+        return self._fragment(text, inline=False)
 
     def inline(self, text: str) -> Fragment:
-        return Fragment(Markup(self.html.render(text, inline=True)), self.plain.render(text, inline=True))
+        return self._fragment(text, inline=True)
+
+    def _fragment(self, text: str, *, inline: bool) -> Fragment:
+        return Fragment(
+            Markup(self.html.render(text, inline=inline)),
+            self.plain.render(text, inline=inline),
+            Markup(self.email.render(text, inline=inline)),
+        )
 
 
 def issue_view(bundle: Bundle, project: Project) -> IssueView:
@@ -205,7 +237,8 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
     issue = bundle.issue
     style = issue.reference_style or config.reference_style
     references = bibliography(bundle.references, style, citation_order(bundle))
-    texts = _Texts(references, config.callouts)
+    images = _email_images(bundle)
+    texts = _Texts(references, config.callouts, images)
 
     def study_view(study: Study) -> StudyView:
         ref = bundle.reference(study.ref)
@@ -241,11 +274,14 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
         literature=literature,
         bottom_line=tuple(bottom),
         references=tuple(
-            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text)) for e in references.entries()
+            # An entry links only to its DOI or URL, never in-page: the email shows it as the page does.
+            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text, Markup(e.html)))
+            for e in references.entries()
         ),
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
         preheader=" — ".join([issue.title, *(b.text for b in bottom[:1])]),
+        email_images=images.all(),
     )
 
 
