@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tablet_press.render import email as tablet_email
 from tablet_press.build import build, outputs
 from tablet_press.bundle.project import Project, load_project
 from tablet_press.checks.email_rules import MAX_HTML_BYTES, problems
 from tablet_press.checks.validate import validate
 from tablet_press.errors import BuildError
+from tablet_press.render import email as tablet_email
 from tablet_press.render.email import email_html, email_text, wrap
 from tablet_press.render.palette import MIN_CONTRAST, contrast, css_values
 from tablet_press.render.view import IssueView, issue_view

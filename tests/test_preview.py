@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -111,6 +112,39 @@ def test_edit_break_and_fix_as_a_browser_sees_it(preview: Preview, project: Path
     assert '<iframe class="email"' in page(preview.url)
     assert "Anecdotally, fixed." in page(preview.url + "email")
     assert re.search(r'<img[^>]+src="/cid/([^"]+)"', page(preview.url + "email"))
+
+
+def test_one_view_per_save_feeds_the_email_and_the_pdf(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typesetting thread takes the view the email was made from: no second run of the citation
+    engine on another thread, and the PDF shows the very version the email shows."""
+    import tablet_press.build
+    import tablet_press.render.view
+
+    made: list[str] = []
+    real = tablet_press.render.view.issue_view
+
+    def counted(bundle: Any, project: Any) -> Any:
+        made.append(threading.current_thread().name)
+        return real(bundle, project)
+
+    monkeypatch.setattr(tablet_press.render.view, "issue_view", counted)
+    monkeypatch.setattr(tablet_press.build, "issue_view", counted)
+    running = start_preview(project / "issues" / SAMPLE)
+    try:
+        events = _stream(running)
+        events.wait_for("pdf")
+        assert len(made) == running.snapshot.generation == 1
+        anecdote = project / "issues" / SAMPLE / "anecdote.md"
+        anecdote.write_text(anecdote.read_text().replace("Anecdotally,", "Anecdotally (again),"))
+        events.wait_for("reload")
+        events.wait_for("pdf")
+        # One view per refresh (an editor's save may be seen as more than one change), none for the PDF.
+        assert len(made) == running.snapshot.generation >= 2
+        assert running.pdf_state()[1] == "ready"
+    finally:
+        running.stop()
 
 
 def test_tablet_yaml_and_templates_are_watched_too(preview: Preview, project: Path) -> None:

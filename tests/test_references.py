@@ -227,6 +227,9 @@ def test_apa_citations_are_author_date_each_linked() -> None:
     assert bib.cite_text(["younger2009"]) == "(Younger & Mackey, 2009)"
     assert bib.cite_html(["younger2009"]) == '(<a href="#ref-younger2009">Younger &amp; Mackey, 2009</a>)'
     assert bib.cite_text(["younger2013", "bested2023"]) == "(Bested et al., 2023; Younger et al., 2013)"
+    # The email's form: the same words, no in-page link (Gmail drops them).
+    assert bib.cite_unlinked(["younger2009"]) == "(Younger &amp; Mackey, 2009)"
+    assert bib.cite_unlinked(["younger2013", "bested2023"]) == "(Bested et al., 2023; Younger et al., 2013)"
 
 
 def test_numbered_citations_are_superscripts_with_ranges() -> None:
@@ -237,6 +240,7 @@ def test_numbered_citations_are_superscripts_with_ranges() -> None:
         '<a href="#ref-cree2010">5</a></sup>'
     )
     assert bib.cite_text(["bested2023", "younger2009", "younger2013", "cree2010"]) == "[1-3,5]"
+    assert bib.cite_unlinked(["bested2023", "younger2009", "younger2013", "cree2010"]) == "<sup>1-3,5</sup>"
     assert bibliography("vancouver").cite_text(["younger2014", "brown2009"]) == "[10,13]"
 
 

@@ -85,6 +85,7 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("html_block", _render_html)
     md.add_render_rule("container_callout_open", _render_callout_open)
     md.add_render_rule("container_callout_close", _render_callout_close)
+    md.add_render_rule("image", _render_image)
     return md
 
 
@@ -161,8 +162,12 @@ def _too_deep(tokens: Sequence[Token]) -> bool:
     return any(t.level >= MAX_NESTING - 1 for t in tokens)
 
 
-class _Renderer:
-    """Turns the token stream into HTML: escaped raw HTML, callout boxes, citations via `cite`."""
+class HtmlRenderer:
+    """Turns the token stream into HTML: escaped raw HTML, callout boxes, citations via `cite`.
+
+    The page's HTML (print and web). Where an output needs other markup for the same text (the email:
+    tables for callouts, images by cid:), a subclass overrides callout_open, callout_close and image,
+    so that every output is made from the tokens, never by rewriting another output's HTML."""
 
     def __init__(self, cite: Cite, callout_labels: dict[str, str]) -> None:
         self.cite = cite
@@ -172,6 +177,21 @@ class _Renderer:
         md = _parser()
         tokens = parse_inline(text) if inline else parse(text)
         return str(md.renderer.render(tokens, md.options, {"renderer": self}))
+
+    def callout_open(self, kind: str, label: str) -> str:
+        """The start of a callout box, with its label; both arguments are raw text, to be escaped."""
+        return (
+            f'<aside class="callout callout-{html.escape(kind)}" role="note">'
+            f'<p class="callout-label">{html.escape(label)}:</p>\n'
+        )
+
+    def callout_close(self) -> str:
+        return "</aside>\n"
+
+    def image(self, src: str, alt: str, title: str | None) -> str | None:
+        """An image's HTML (src as markdown-it normalised it; alt and title raw), or None for
+        markdown-it's own <img src alt title>."""
+        return None
 
 
 def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -186,21 +206,29 @@ def _render_callout_open(
     self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
 ) -> str:
     kind = tokens[idx].info.strip().split()[0]
-    label = env["renderer"].labels.get(kind, kind.upper())
-    return (
-        f'<aside class="callout callout-{html.escape(kind)}" role="note">'
-        f'<p class="callout-label">{html.escape(label)}:</p>\n'
-    )
+    out: HtmlRenderer = env["renderer"]
+    return out.callout_open(kind, out.labels.get(kind, kind.upper()))
 
 
 def _render_callout_close(
     self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
 ) -> str:
-    return "</aside>\n"
+    return str(env["renderer"].callout_close())
 
 
-def renderer(cite: Cite, callout_labels: dict[str, str]) -> _Renderer:
-    return _Renderer(cite, callout_labels)
+def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    token = tokens[idx]
+    title = token.attrs.get("title")
+    shown = env["renderer"].image(
+        str(token.attrs.get("src", "")),
+        self.renderInlineAsText(token.children or [], options, env),
+        None if title is None else str(title),
+    )
+    return str(self.image(tokens, idx, options, env)) if shown is None else str(shown)
+
+
+def renderer(cite: Cite, callout_labels: dict[str, str]) -> HtmlRenderer:
+    return HtmlRenderer(cite, callout_labels)
 
 
 class _TextRenderer:

@@ -2,9 +2,10 @@
 
 It reloads the browser (server-sent events) whenever a file of the issue, the templates, the styles, the
 brand or tablet.yaml is saved. A broken issue shows its problems in the page; the preview never stops for it.
-The email view is rebuilt at once on every save; the PDF, which takes seconds, in a worker process
-(where the render's time limit holds, and the server stays responsive meanwhile), waited for by a
-background thread. The server and the page it serves are preview_http.py's.
+Each save makes one view model, which feeds both outputs: the email at once, and the print HTML whose
+PDF, which takes seconds, is typeset in a worker process (where the render's time limit holds, and
+the server stays responsive meanwhile), waited for by a background thread. The server and the page it
+serves are preview/http.py's.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.project import CONFIG_NAME, Project, find_root
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
 from tablet_press.preview.http import HOST, http_server
 
+if TYPE_CHECKING:
+    from tablet_press.render.view import IssueView
+
 KEEPALIVE_SECONDS = 15.0  # a comment this often, so that a closed tab shows up as a broken pipe
 WATCHED = ("templates", "styles", "brand")  # besides the issue folder and tablet.yaml
 
-Job = tuple[int, Bundle, Project]
+# The PDF of one version: (generation, bundle, project, the view the email was made from).
+Job = tuple[int, Bundle, Project, "IssueView"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,7 @@ class Preview:
     def _render(self, generation: int) -> tuple[Snapshot, Job | None]:
         from tablet_press.bundle.project import load_project
         from tablet_press.checks.validate import validate
+        from tablet_press.render.view import issue_view
 
         slug = self.bundle_dir.name
         try:
@@ -159,10 +165,13 @@ class Preview:
             return Snapshot(generation, slug, problems, failure="the issue has errors"), None
         bundle = report.bundles[0]
         try:
-            email, images = _email(bundle, project)
+            # Once per save, here: the typesetting thread gets this view, so that no two threads run
+            # the citation engine at once, and the email and the PDF always show the same version.
+            view = issue_view(bundle, project)
+            email, images = _email(bundle, project, view)
         except BuildError as exc:
             return Snapshot(generation, bundle.issue.title, problems, failure=str(exc)), None
-        job = (generation, bundle, project)  # the PDF of this version, for the background thread
+        job = (generation, bundle, project, view)  # the PDF of this version, for the background thread
         return Snapshot(generation, bundle.issue.title, problems, email, images), job
 
     def _typeset(self) -> None:
@@ -179,13 +188,13 @@ class Preview:
                 self._changed.wait_for(lambda: self._job is not None or self._stopping.is_set())
                 if self._stopping.is_set() or self._job is None:
                     return
-                (_, bundle, project), self._job = self._job, None
+                (_, bundle, project, view), self._job = self._job, None
             pdf, status = None, "ready"
             try:
                 if workers is None:
                     workers = self._workers.enter_context(pdf_workers(1, spawn=True))
                 assert workers is not None
-                pdf = workers.submit(pdf_job(bundle, project, print_html(bundle, project))).result()
+                pdf = workers.submit(pdf_job(bundle, project, print_html(bundle, project, view))).result()
             except BrokenProcessPool:
                 workers, status = None, "failed: the typesetting process stopped; save again to retry"
             except (BuildError, ValidationFailed) as exc:
@@ -284,11 +293,10 @@ def _internal(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {exc} (a bug in tablet-press; please report it)"
 
 
-def _email(bundle: Bundle, project: Project) -> tuple[str, dict[str, tuple[str, bytes]]]:
+def _email(bundle: Bundle, project: Project, view: IssueView) -> tuple[str, dict[str, tuple[str, bytes]]]:
     """The email as sent, with its inline images served from /cid/ and links opening a new tab."""
     from tablet_press.render.email import email_html
-    from tablet_press.render.view import issue_view
 
-    page, images = email_html(issue_view(bundle, project), bundle, project)
+    page, images = email_html(view, bundle, project)
     page = page.replace('src="cid:', 'src="/cid/').replace("<head>", '<head><base target="_blank">', 1)
     return page, {image.cid: (f"image/{image.subtype}", image.data) for image in images}

@@ -89,7 +89,7 @@ class Bibliography:
             # Same citations get year suffixes in reference-list order (APA 7 §8.19), then render again.
             self._engine = _Engine(style, self._refs, suffixes)
         self._entries = self._engine.entries()
-        self._cites: dict[tuple[str, ...], tuple[str, str]] = {}
+        self._cites: dict[tuple[str, ...], tuple[str, str, str]] = {}
 
     def entries(self) -> list[Entry]:
         """All entries, ordered as the style says: APA alphabetical; AMA/Vancouver by first citation."""
@@ -99,11 +99,15 @@ class Bibliography:
         """An in-text citation as HTML, each reference linked to its entry."""
         return self._cite(keys)[0]
 
-    def cite_text(self, keys: Sequence[str]) -> str:
-        """The same citation as plain text: "(Younger & Mackey, 2009)" or "[1,2]"."""
+    def cite_unlinked(self, keys: Sequence[str]) -> str:
+        """The same citation as HTML without links: for email, where Gmail drops in-page (#) links."""
         return self._cite(keys)[1]
 
-    def _cite(self, keys: Sequence[str]) -> tuple[str, str]:
+    def cite_text(self, keys: Sequence[str]) -> str:
+        """The same citation as plain text: "(Younger & Mackey, 2009)" or "[1,2]"."""
+        return self._cite(keys)[2]
+
+    def _cite(self, keys: Sequence[str]) -> tuple[str, str, str]:
         wanted = tuple(dict.fromkeys(keys))
         for key in wanted:
             if key not in self._index:
@@ -457,13 +461,14 @@ def _linked_html(marked: str, ref: Reference) -> str:
     return _to_html(marked[:start]) + link + _to_html(marked[end:])
 
 
-def _author_date_cite(marked: str, refs: Sequence[Reference]) -> tuple[str, str]:
-    """An author-date citation as (html, text), each item linked, same authors collapsed.
+def _author_date_cite(marked: str, refs: Sequence[Reference]) -> tuple[str, str, str]:
+    """An author-date citation as (html, unlinked html, text), each item linked, same authors collapsed.
 
     Bug: citeproc-py ignores collapse="year": APA 7 §8.12 writes (Younger et al., 2013, 2014)."""
     items = list(_CITE_ITEM.finditer(marked))
     head, tail = marked[: items[0].start()], marked[items[-1].end() :]
     html_parts: list[str] = []
+    bare_parts: list[str] = []
     text_parts: list[str] = []
     previous = None
     for match in items:
@@ -473,19 +478,22 @@ def _author_date_cite(marked: str, refs: Sequence[Reference]) -> tuple[str, str]
         shown, glue = (year, ", ") if same else (match.group(2), "; ")
         if html_parts:
             html_parts.append(glue)
+            bare_parts.append(glue)
             text_parts.append(glue)
         html_parts.append(f'<a href="{html.escape(anchor)}">{_to_html(shown)}</a>')
+        bare_parts.append(_to_html(shown))
         text_parts.append(_plain(shown))
         previous = names or None
     return (
         _to_html(head) + "".join(html_parts) + _to_html(tail),
+        _to_html(head) + "".join(bare_parts) + _to_html(tail),
         _plain(head) + "".join(text_parts) + _plain(tail),
     )
 
 
-def _numeric_cite(numbers: list[int], anchors: dict[int, str]) -> tuple[str, str]:
+def _numeric_cite(numbers: list[int], anchors: dict[int, str]) -> tuple[str, str, str]:
     """Superscript numbers, ranges of three or more joined by a hyphen (AMA 11 §3.6.1; Citing
-    Medicine): <sup>1,3-5</sup> and [1,3-5]."""
+    Medicine): <sup>1,3-5</sup> (linked, then bare) and [1,3-5]."""
     runs: list[list[int]] = []
     for n in numbers:
         if runs and n == runs[-1][-1] + 1:
@@ -498,7 +506,8 @@ def _numeric_cite(numbers: list[int], anchors: dict[int, str]) -> tuple[str, str
         links = [f'<a href="#{html.escape(anchors[n])}">{n}</a>' for n in ends]
         html_parts.append(("-" if len(run) > 2 else ",").join(links))
         text_parts.append(("-" if len(run) > 2 else ",").join(str(n) for n in ends))
-    return f"<sup>{','.join(html_parts)}</sup>", f"[{','.join(text_parts)}]"
+    numbers_text = ",".join(text_parts)
+    return f"<sup>{','.join(html_parts)}</sup>", f"<sup>{numbers_text}</sup>", f"[{numbers_text}]"
 
 
 # ---------------------------------------------------------------- NLM

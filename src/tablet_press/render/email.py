@@ -1,31 +1,29 @@
 """The email edition of an issue: inlined, checked email HTML, its plain-text twin and a ready-to-send .eml.
 
-The HTML is rendered from the view model, made email-safe (callouts become tables, in-page citation
-links become text, issue images become inline cid: parts), inlined with css-inline and then checked
-by emailrules.problems; any problem fails the build. The plain text is rendered from the same
-view model, never scraped from the HTML.
+The HTML is rendered by templates/email.html.j2 from the view model, whose texts come ready as email
+HTML (callouts as tables, citations unlinked, issue images as inline cid: parts: email_markdown.py),
+then inlined with css-inline and checked by checks/email_rules.py; any problem fails the build. The
+plain text is rendered from the same view model, never scraped from the HTML.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from tablet_press.bundle.folder import ASSETS_DIR, Bundle
+from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.inputrules import header_problem
 from tablet_press.bundle.project import Project
-from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 from tablet_press.checks.email_rules import problems
 from tablet_press.errors import BuildError
+from tablet_press.render.email_markdown import InlineImage, image_info
 from tablet_press.render.palette import css_values
 from tablet_press.render.view import IssueView, issue_view, render
 
@@ -34,23 +32,7 @@ if TYPE_CHECKING:
 
 TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens
-CONTENT_WIDTH = 552  # the 600px container less its side padding: the widest an issue image is shown
 _LIST_ITEM = re.compile(r"^\s*(?:- |\d+\. )")
-
-
-@dataclass(frozen=True)
-class InlineImage:
-    """An image sent inside the .eml (multipart/related) and shown through its cid: URL."""
-
-    cid: str
-    data: bytes
-    subtype: str
-    width: int
-    height: int
-
-    @property
-    def src(self) -> str:
-        return f"cid:{self.cid}"
 
 
 @dataclass(frozen=True)
@@ -108,8 +90,6 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
 
     logo = logo_image(project, bundle.slug)
     html = render("email.html.j2", view, project, logo=logo, links=issue_links(project, view))
-    html = _email_safe(html)
-    html, images = _embed_images(html, bundle)
     inline_css, enhancements = stylesheet(project)
     inliner = css_inline.CSSInliner(
         load_remote_stylesheets=False, keep_style_tags=False, extra_css=inline_css
@@ -122,62 +102,7 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
         raise BuildError(
             f"issues/{bundle.slug}: the email HTML breaks the email rules:\n  " + "\n  ".join(found)
         )
-    return html, [logo, *images]
-
-
-def _email_safe(html: str) -> str:
-    """What markdown makes for the page, remade for mail clients: Outlook on Windows draws no box
-    around an <aside>, and Gmail drops in-page (#) links, so callouts become one-cell tables and
-    citation links plain text. markdown.py escapes raw HTML, so these tags can only be its own."""
-    html = re.sub(
-        r'<aside class="callout ([^"]*)" role="note">',
-        r'<table role="presentation" class="callout \1" width="100%" cellpadding="0" cellspacing="0"'
-        r' border="0"><tr><td class="callout-body" role="note">',
-        html,
-    )
-    html = html.replace("</aside>", "</td></tr></table>")
-    return re.sub(r'<a href="#[^"]*">(.*?)</a>', r"\1", html, flags=re.S)
-
-
-def _embed_images(html: str, bundle: Bundle) -> tuple[str, list[InlineImage]]:
-    """Issue images (assets/...) as inline parts: an email cannot reach files next to it."""
-    images: dict[str, InlineImage] = {}
-
-    def embed(match: re.Match[str]) -> str:
-        src = unquote(match.group(1))
-        if src not in images:
-            images[src] = _asset_image(bundle, src, f"image{len(images) + 1}@{bundle.slug}.tablet")
-        image = images[src]
-        return f'<img class="figure" src="{image.src}" width="{image.width}" height="{image.height}"'
-
-    html = re.sub(r'<img src="(?!https:|cid:)([^"]*)"', embed, html)
-    return html, list(images.values())
-
-
-def _asset_image(bundle: Bundle, src: str, cid: str) -> InlineImage:
-    relative = PurePosixPath(src)
-    if relative.parts[:1] != (ASSETS_DIR,):  # validation refuses these; never trust it here
-        raise BuildError(f"issues/{bundle.slug}: image '{src}' is not a file in {ASSETS_DIR}/")
-    try:
-        data = read_bundle_file(bundle.path, relative, MAX_ASSET_BYTES)
-    except UnsafeFile as exc:
-        raise BuildError(f"issues/{bundle.slug}: image '{src}' cannot be used: {exc.message}") from None
-    subtype, (width, height) = _image_info(data, src)
-    shown = min(width, CONTENT_WIDTH)
-    return InlineImage(cid, data, subtype, shown, round(height * shown / width))
-
-
-def _image_info(data: bytes, name: str) -> tuple[str, tuple[int, int]]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, size = (image.format or "").lower(), image.size
-    except UnidentifiedImageError:
-        raise BuildError(f"{name} is not a readable image") from None
-    if kind not in ("png", "jpeg", "gif", "webp"):
-        raise BuildError(f"{name} is a {kind or 'unknown'} image; email takes PNG, JPEG, GIF or WebP")
-    return kind, size
+    return html, [logo, *view.email_images]
 
 
 def logo_image(project: Project, slug: str) -> InlineImage:
@@ -191,7 +116,7 @@ def logo_image(project: Project, slug: str) -> InlineImage:
             f"brand/{logo.name} beside it (see the README's Email section)"
         )
     data = png.read_bytes()
-    subtype, (width, height) = _image_info(data, f"brand/{png.name}")
+    subtype, (width, height) = image_info(data, f"brand/{png.name}")
     if subtype != "png":
         raise BuildError(f"brand/{png.name} is not a PNG image")
     return InlineImage(f"logo@{slug}.tablet", data, "png", LOGO_WIDTH, round(height * LOGO_WIDTH / width))

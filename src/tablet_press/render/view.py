@@ -1,8 +1,9 @@
 """Issue -> the three views (print HTML, email HTML, plain text): one Jinja environment, one view model.
 
-Pure: takes a validated Bundle and the Project, returns strings; no file is written here. The view
-model hands templates ready values (formatted names, short cites, references, HTML fragments with
-their plain-text twins) so that templates hold layout only.
+Takes a validated Bundle and the Project, returns values; no file is written here (the issue's images
+are read, for the email that carries them). The view model hands templates ready values (formatted
+names, short cites, references, each text as page HTML, email HTML and plain text) so that templates
+hold layout only, and one view feeds every output.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from markupsafe import Markup
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import AuthorEntry, Contact, Study
-from tablet_press.bundle.outline import OUTLINE, citation_order, study_bullets
+from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
+from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 
 if TYPE_CHECKING:
     from tablet_press.refs.engine import Bibliography
@@ -34,10 +36,12 @@ OFF_LABEL_NOTICE = (
 
 @dataclass(frozen=True)
 class Fragment:
-    """A piece of the pharmacist's text, ready for both kinds of output."""
+    """A piece of the pharmacist's text, ready for every output: the page's HTML (print and web), the
+    email's HTML (callouts as tables, citations unlinked, images by cid:) and plain text."""
 
     html: Markup
     text: str
+    email: Markup
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class IssueView:
     numbered_references: bool
     off_label_notice: str | None
     preheader: str
+    email_images: tuple[InlineImage, ...]  # the issue's images the email's HTML shows, by cid:
 
 
 def _person(
@@ -139,18 +144,35 @@ def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
     return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
 
 
-class _Texts:
-    """Markdown -> Fragment (HTML and plain text) with this issue's citations."""
+def _email_images(bundle: Bundle) -> IssueImages:
+    """The issue's images, numbered in reading order: the email's image1 is the first one read."""
+    images = IssueImages(bundle)
+    for text in markdown_texts(bundle):
+        for found in markdown.scan(text.text).images:
+            images(found.value)
+    return images
 
-    def __init__(self, bibliography: Bibliography, callouts: dict[str, str]) -> None:
+
+class _Texts:
+    """Markdown -> Fragment (page HTML, plain text, email HTML) with this issue's citations."""
+
+    def __init__(self, bibliography: Bibliography, callouts: dict[str, str], images: IssueImages) -> None:
         self.html = markdown.renderer(bibliography.cite_html, callouts)
         self.plain = markdown.text_renderer(bibliography.cite_text, callouts)
+        self.email = EmailRenderer(bibliography.cite_unlinked, callouts, images)
 
     def block(self, text: str) -> Fragment:
-        return Fragment(Markup(self.html.render(text)), self.plain.render(text))
+        return self._fragment(text, inline=False)
 
     def inline(self, text: str) -> Fragment:
-        return Fragment(Markup(self.html.render(text, inline=True)), self.plain.render(text, inline=True))
+        return self._fragment(text, inline=True)
+
+    def _fragment(self, text: str, *, inline: bool) -> Fragment:
+        return Fragment(
+            Markup(self.html.render(text, inline=inline)),
+            self.plain.render(text, inline=inline),
+            Markup(self.email.render(text, inline=inline)),
+        )
 
 
 def issue_view(bundle: Bundle, project: Project) -> IssueView:
@@ -161,7 +183,8 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
     issue = bundle.issue
     style = issue.reference_style or config.reference_style
     references = bibliography(bundle.references, style, citation_order(bundle))
-    texts = _Texts(references, config.callouts)
+    images = _email_images(bundle)
+    texts = _Texts(references, config.callouts, images)
 
     def study_view(study: Study) -> StudyView:
         ref = bundle.reference(study.ref)
@@ -198,11 +221,14 @@ def issue_view(bundle: Bundle, project: Project) -> IssueView:
         literature=literature,
         bottom_line=tuple(bottom),
         references=tuple(
-            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text)) for e in references.entries()
+            # An entry links only to its DOI or URL, never in-page: the email shows it as the page does.
+            ReferenceView(e.anchor, Fragment(Markup(e.html), e.text, Markup(e.html)))
+            for e in references.entries()
         ),
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
         preheader=" — ".join([issue.title, *(b.text for b in bottom[:1])]),
+        email_images=images.all(),
     )
 
 
