@@ -196,8 +196,15 @@ def refs_import(file: Path, issue: Path | None) -> None:
 @click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Issues built at once (default: all cores)."
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json prints the problems for editors and CI.",
+)
 @_friendly_errors
-def archive(out: Path, jobs: int | None) -> None:
+def archive(out: Path, jobs: int | None, fmt: str) -> None:
     """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""
     from tablet_press.bundle.project import load_project
     from tablet_press.site.archive import archive as run
@@ -209,9 +216,7 @@ def archive(out: Path, jobs: int | None) -> None:
             report = run(project, out, jobs=jobs, progress=lambda slug, status: bar.update(1))
     else:
         report = run(project, out, jobs=jobs)
-    for _, problems in sorted(report.failed.items()):
-        for line in problems:
-            click.echo(line)
+    _print_problems(report.problems, fmt)
     click.echo(report.summary(), err=True)
     raise SystemExit(1 if report.failed else 0)
 
