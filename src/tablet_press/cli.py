@@ -156,6 +156,17 @@ def new(slug: str) -> None:
     )
 
 
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@_friendly_errors
+def init(folder: Path | None) -> None:
+    """Start a new newsletter project in FOLDER (default: here): tablet.yaml and an empty issues/."""
+    from tablet_press.bundle.starter import init_project
+
+    config = init_project(folder or Path.cwd())
+    click.echo(f"created {config}: fill in the newsletter, brand, team and topics, then 'tablet new SLUG'")
+
+
 @cli.group()
 def refs() -> None:
     """Work with an issue's references (references.yaml)."""
