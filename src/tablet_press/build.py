@@ -11,17 +11,19 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tablet_press.bundle import look
 from tablet_press.bundle.atomic import check_output_folder, write_files
 from tablet_press.bundle.folder import ASSETS_DIR, Bundle
 from tablet_press.bundle.project import Project
 from tablet_press.checks.validate import Report, validate
-from tablet_press.errors import BuildError, InternalError, ValidationFailed
+from tablet_press.errors import BuildError, InternalError, Problem, ValidationFailed
 from tablet_press.render.view import IssueView, issue_view, render
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from tablet_press.render.email import EmailEdition
+    from tablet_press.render.pdf import Typeset
 
 
 @dataclass
@@ -32,30 +34,29 @@ class Built:
 
 def print_html(bundle: Bundle, project: Project, view: IssueView | None = None) -> str:
     view = view if view is not None else issue_view(bundle, project)
-    logo = (project.brand_dir / project.config.brand.logo).as_uri()
-    css = (project.styles_dir / "print.css").as_uri()
+    logo = look.find(project, "brand", project.config.brand.logo).as_uri()
+    css = look.find(project, "styles", "print.css").as_uri()
     return render("print.html.j2", view, project, logo_url=logo, stylesheet_url=css)
 
 
 def issue_pdf(bundle: Bundle, project: Project, html: str | None = None) -> bytes:
-    return pdf_job(bundle, project, html if html is not None else print_html(bundle, project))()
+    """The issue's PDF alone (WeasyPrint's warnings dropped: `outputs` and `build` report them)."""
+    return pdf_job(bundle, project, html if html is not None else print_html(bundle, project))().pdf
 
 
-def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
+def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[Typeset]:
     """The call that makes an issue's PDF from its print HTML; picklable, so that a worker process
     (pdf.pdf_workers) can run it having imported no more than pdf.py."""
     from tablet_press.render import pdf
 
     fonts = project.config.brand.fonts
     return partial(
-        pdf.write_pdf,
+        pdf.typeset,
         html,
         base_url=bundle.path,
         allowed=[
             bundle.path / ASSETS_DIR,
-            project.styles_dir,
-            project.templates_dir,
-            project.brand_dir,
+            *(folder for kind in look.KINDS for folder in look.folders(project, kind)),
             *_font_dirs(),
         ],
         fonts=[fonts.body, fonts.headings],
@@ -63,6 +64,7 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[bytes]:
         identity=html.replace(project.root.resolve().as_uri(), ""),
         seconds=pdf.RENDER_SECONDS,  # read here, so that a spawned worker keeps this process's limit
         day=bundle.issue.date,
+        root=project.root,
     )
 
 
@@ -73,26 +75,35 @@ def _font_dirs() -> list[Path]:
 
 
 def outputs(
-    bundle: Bundle, project: Project, view: IssueView | None = None, pdf: Future[bytes] | None = None
+    bundle: Bundle,
+    project: Project,
+    view: IssueView | None = None,
+    pdf: Future[Typeset] | None = None,
+    problems: list[Problem] | None = None,
 ) -> dict[str, bytes]:
     """Every output of one issue, as bytes, keyed by file name. Nothing is written here.
 
-    `pdf` is the issue's PDF being made by a worker (see pdf.pdf_workers); without it, it is made here."""
+    `pdf` is the issue's PDF being made by a worker (see pdf.pdf_workers); without it, it is made here.
+    The warnings WeasyPrint logged while making it are added to `problems`, when given."""
     from tablet_press.render.email import email_edition, email_outputs
 
     # One view model for every output: it runs the citation engine, the costliest part after WeasyPrint.
     view = view if view is not None else issue_view(bundle, project)
     if pdf is None:
-        data = issue_pdf(bundle, project, print_html(bundle, project, view))
-        return {f"{bundle.slug}.pdf": data, **email_outputs(bundle, project, data, view)}
+        made = pdf_job(bundle, project, print_html(bundle, project, view))()
+        if problems is not None:
+            problems += made.problems
+        return {f"{bundle.slug}.pdf": made.pdf, **email_outputs(bundle, project, made.pdf, view)}
     try:  # the email while the worker typesets; the PDF's own errors still come first
         email: EmailEdition | BuildError = email_edition(bundle, project, view)
     except BuildError as exc:
         email = exc
-    data = pdf.result()
+    made = pdf.result()
     if isinstance(email, BuildError):
         raise email
-    return {f"{bundle.slug}.pdf": data, **email.files(project, data)}
+    if problems is not None:
+        problems += made.problems
+    return {f"{bundle.slug}.pdf": made.pdf, **email.files(project, made.pdf)}
 
 
 def build(
@@ -103,7 +114,11 @@ def build(
     strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[Report, list[Built]]:
-    """Validate everything first (nothing is written if any bundle has errors), then build each issue."""
+    """Validate everything first (nothing is written if any bundle has errors), then build each issue.
+
+    WeasyPrint's warnings (a CSS typo) are known only once the PDFs are made; they join the report's
+    problems. With `strict`, every issue is made in memory before anything is written, so that such a
+    warning refuses the build as a validation warning does: nothing is written."""
     check_output_folder(out, issues=project.issues_dir, root=project.root)
     report = validate(project, paths)
     if report.failed(strict):
@@ -122,12 +137,23 @@ def build(
                 if pool is not None:
                     pdf = pool.submit(pdf_job(bundle, project, print_html(bundle, project, view)))
             started.append((bundle, view, pdf))
+        made: list[Problem] = []
+        pending = []
         for bundle, view, pdf in started:
             progress(bundle.slug)
             with _blame(bundle):
-                files = outputs(bundle, project, view, pdf)
-            written = write_files(out / bundle.slug, files, within=out, root=project.root)
-            built.append(Built(bundle.slug, written))
+                files = outputs(bundle, project, view, pdf, made)
+            if strict:
+                pending.append((bundle.slug, files))
+            else:
+                built.append(
+                    Built(bundle.slug, write_files(out / bundle.slug, files, within=out, root=project.root))
+                )
+    report.problems += sorted(set(made))  # the shared stylesheets warn once per issue: say it once
+    if report.failed(strict):
+        raise ValidationFailed(report.problems)
+    for slug, files in pending:
+        built.append(Built(slug, write_files(out / slug, files, within=out, root=project.root)))
     return report, built
 
 

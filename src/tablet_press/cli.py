@@ -158,6 +158,17 @@ def new(slug: str) -> None:
     )
 
 
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@_friendly_errors
+def init(folder: Path | None) -> None:
+    """Start a new newsletter project in FOLDER (default: here): tablet.yaml and an empty issues/."""
+    from tablet_press.bundle.starter import init_project
+
+    config = init_project(folder or Path.cwd())
+    click.echo(f"created {config}: fill in the newsletter, brand, team and topics, then 'tablet new SLUG'")
+
+
 @cli.group()
 def refs() -> None:
     """Work with an issue's references (references.yaml)."""
@@ -198,8 +209,15 @@ def refs_import(file: Path, issue: Path | None) -> None:
 @click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Issues built at once (default: all cores)."
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json prints the problems for editors and CI.",
+)
 @_friendly_errors
-def archive(out: Path, jobs: int | None) -> None:
+def archive(out: Path, jobs: int | None, fmt: str) -> None:
     """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""
     from tablet_press.bundle.project import load_project
     from tablet_press.site.archive import archive as run
@@ -211,9 +229,7 @@ def archive(out: Path, jobs: int | None) -> None:
             report = run(project, out, jobs=jobs, progress=lambda slug, status: bar.update(1))
     else:
         report = run(project, out, jobs=jobs)
-    for _, problems in sorted(report.failed.items()):
-        for line in problems:
-            click.echo(line)
+    _print_problems(report.problems, fmt)
     click.echo(report.summary(), err=True)
     if report.built:
         _subsetter_notice()

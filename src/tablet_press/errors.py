@@ -33,7 +33,8 @@ class Problem:
             object.__setattr__(self, name, escape(getattr(self, name)))
 
     def format(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}"
+        # Line 0: the problem is about the file (or issue) as a whole, with no position inside it.
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         text = f"{where}: {self.severity}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"

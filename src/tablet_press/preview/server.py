@@ -194,7 +194,7 @@ class Preview:
                 if workers is None:
                     workers = self._workers.enter_context(pdf_workers(1, spawn=True))
                 assert workers is not None
-                pdf = workers.submit(pdf_job(bundle, project, print_html(bundle, project, view))).result()
+                pdf = workers.submit(pdf_job(bundle, project, print_html(bundle, project, view))).result().pdf
             except BrokenProcessPool:
                 workers, status = None, "failed: the typesetting process stopped; save again to retry"
             except (BuildError, ValidationFailed) as exc:

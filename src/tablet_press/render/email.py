@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tablet_press.bundle import look
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.inputrules import header_problem
 from tablet_press.bundle.project import Project
@@ -108,7 +109,7 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
 def logo_image(project: Project, slug: str) -> InlineImage:
     """The brand logo as a PNG: email clients show no SVG, so an SVG logo needs a PNG twin beside it
     (brand/logo.png, made from brand/logo.svg; tests/test_email_render.py checks it is current)."""
-    logo = project.brand_dir / project.config.brand.logo
+    logo = look.find(project, "brand", project.config.brand.logo)
     png = logo.with_suffix(".png")
     if not png.is_file():
         raise BuildError(
@@ -125,7 +126,7 @@ def logo_image(project: Project, slug: str) -> InlineImage:
 def stylesheet(project: Project) -> tuple[str, str]:
     """styles/email.css with the brand's values filled in, split into (rules to inline, rules that
     stay in <style>: at-rules and selectors with pseudo-classes, which no style attribute can hold)."""
-    source = (project.styles_dir / "email.css").read_text(encoding="utf-8")
+    source = look.find(project, "styles", "email.css").read_text(encoding="utf-8")
     return _split_stylesheet(source, tuple(css_values(project.config).items()))
 
 

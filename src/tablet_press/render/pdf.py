@@ -1,12 +1,12 @@
 """Print HTML -> PDF with WeasyPrint, locked down: a URL fetcher that serves only regular files from
-the allowed folders, and every error WeasyPrint logs turned into a build failure naming the asset."""
+the allowed folders, every error WeasyPrint logs turned into a build failure naming the asset, and
+every warning it logs (a CSS typo) turned into a located Problem (see render/weasylog.py)."""
 
 from __future__ import annotations
 
 import atexit
 import calendar
 import hashlib
-import logging
 import mimetypes
 import os
 import shutil
@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,8 @@ from urllib.parse import unquote, urlsplit
 
 from tablet_press.bundle.model import FontFamily
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file, read_named_file
-from tablet_press.errors import BuildError
+from tablet_press.errors import BuildError, Problem
+from tablet_press.render import weasylog
 from tablet_press.render.fonts import font_face_css
 
 if TYPE_CHECKING:
@@ -98,24 +100,6 @@ def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None) -> Any:
             return path
 
     return LockedFetcher()
-
-
-@contextmanager
-def _weasyprint_errors() -> Iterator[list[str]]:
-    """Collect WeasyPrint's error records (missing or refused resources) without touching global logging."""
-    records: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record.getMessage())
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(level=logging.ERROR)
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
 
 
 @contextmanager
@@ -215,7 +199,22 @@ def _font_config() -> Any:
     return FontConfiguration()
 
 
-def write_pdf(
+@dataclass(frozen=True)
+class Typeset:
+    """A PDF and the warnings WeasyPrint logged while making it. Picklable, so that the warnings
+    travel back from a worker process (pdf_workers) with the PDF."""
+
+    pdf: bytes
+    problems: tuple[Problem, ...] = ()
+
+
+def write_pdf(html: str, **options: Any) -> bytes:
+    """The PDF bytes only, for callers that do not report WeasyPrint's warnings (benchmarks, tests of
+    the fetcher); raises BuildError like `typeset`."""
+    return typeset(html, **options).pdf
+
+
+def typeset(
     html: str,
     *,
     base_url: Path,
@@ -225,8 +224,11 @@ def write_pdf(
     identity: str = "",
     seconds: int | None = None,
     day: date | None = None,
-) -> bytes:
-    """Typeset `html` into PDF bytes; raises BuildError naming every resource that failed.
+    root: Path | None = None,
+) -> Typeset:
+    """Typeset `html` into a PDF and the warnings WeasyPrint logged, each a Problem located in the
+    stylesheet it names (shown relative to `root`, the project); raises BuildError naming every
+    resource that failed.
 
     `identity` seeds the PDF's file identifier, so the same issue gives the same bytes wherever the
     project lives on disk (the HTML itself holds absolute file: URLs). `seconds` is the time limit
@@ -238,7 +240,7 @@ def write_pdf(
     fetcher = make_fetcher(allowed, base_url)  # base_url is the bundle: its files are read link-free
     config = _font_config()
     with (
-        _weasyprint_errors() as errors,
+        weasylog.collect(what, root) as log,
         _source_date(day),
         _time_limit(seconds or RENDER_SECONDS, what),
     ):
@@ -251,11 +253,11 @@ def write_pdf(
             pdf_identifier=hashlib.sha256((identity or html).encode()).hexdigest()[:32].encode(),
         )
     # WeasyPrint also logs each refusal ("Failed to load ...: Refused: ..."): say each once.
-    problems = fetcher.refused + [e for e in errors if "Refused: " not in e]
-    if problems:
-        raise BuildError(f"{what}: the PDF could not be made:\n  " + "\n  ".join(problems))
+    failures = fetcher.refused + [e for e in log.errors if "Refused: " not in e]
+    if failures:
+        raise BuildError(f"{what}: the PDF could not be made:\n  " + "\n  ".join(failures))
     assert isinstance(pdf, bytes)
-    return pdf
+    return Typeset(pdf, tuple(log.problems))
 
 
 @contextmanager
@@ -264,7 +266,7 @@ def pdf_workers(workers: int, *, spawn: bool = False) -> Iterator[ProcessPoolExe
     the views, emails and pages and writes the files; None for no workers (PDFs are made here).
 
     Each worker imports WeasyPrint (half a second) as soon as it starts, not at its first PDF. Jobs
-    should be `write_pdf` itself, so that a worker never imports more than this module. Workers are
+    should be `typeset` itself, so that a worker never imports more than this module. Workers are
     forked (fast) unless `spawn`: a process that already runs threads must not fork."""
     if workers < 1:
         yield None

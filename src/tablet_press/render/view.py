@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from tablet_press.bundle import markdown
+from tablet_press.bundle import look, markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import AuthorEntry, Contact, Study
 from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
+from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 
 if TYPE_CHECKING:
@@ -254,10 +255,15 @@ def tel_uri(number: str) -> str:
 
 
 @cache
-def environment(templates: Path) -> jinja2.Environment:
-    """The one Jinja environment per templates folder: autoescaped, strict about undefined names."""
+def environment(templates: tuple[Path, ...]) -> jinja2.Environment:
+    """The one Jinja environment per list of template folders: autoescaped, strict about undefined
+    names. The first folder holding a template wins (the project's, then tablet-press's defaults), and
+    `default/NAME` always names the default one, so that a project's template can extend the template
+    it overrides (pelican's ChoiceLoader + PrefixLoader)."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(folder) for folder in templates]
+    loaders.append(jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(templates[-1])}))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -268,6 +274,17 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
-def render(template: str, view: IssueView, project: Project, **extra: Any) -> str:
+def template(project: Project, name: str) -> jinja2.Template:
+    """The project's template `name`, else the default one; a clear BuildError if neither exists."""
+    env = environment(look.folders(project, "templates"))
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        missing = exc.name if isinstance(exc.name, str) else name
+        shown = " or ".join(str(folder) for folder in look.folders(project, "templates"))
+        raise BuildError(f"the template {missing} was not found in {shown}") from None
+
+
+def render(name: str, view: IssueView, project: Project, **extra: Any) -> str:
     """Render one template of the project with the issue's view."""
-    return environment(project.templates_dir).get_template(template).render(issue=view, **extra)
+    return template(project, name).render(issue=view, **extra)

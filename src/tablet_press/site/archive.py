@@ -25,17 +25,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tablet_press import __version__
+from tablet_press.bundle import look
 from tablet_press.bundle.atomic import check_output_folder, write_files
 from tablet_press.bundle.ledger import read_ledger
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import bundle_entries, read_for_hash
-from tablet_press.errors import BuildError
+from tablet_press.errors import BuildError, Problem
 
 # Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
     from tablet_press.bundle.folder import Bundle
+    from tablet_press.render.pdf import Typeset
     from tablet_press.render.view import IssueView
     from tablet_press.site.pages import Entry
 
@@ -46,10 +48,20 @@ THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x
 
 @dataclass
 class ArchiveReport:
+    """What an archive run did, and every problem as data (as `validate` reports them), so that the
+    CLI can print them as text or JSON: each failed issue's errors, and the warnings of the issues
+    built (WeasyPrint's among them), which do not stop the archive."""
+
     built: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
-    failed: dict[str, list[str]] = field(default_factory=dict)
+    failed: dict[str, list[Problem]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
     pages_written: bool = False
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem, sorted by file and line, each once."""
+        return sorted({p for found in self.failed.values() for p in found} | set(self.warnings))
 
     def summary(self) -> str:
         pages = "index pages rewritten" if self.pages_written else "index pages unchanged"
@@ -67,8 +79,10 @@ def shared_key(project: Project) -> str:
     """What every issue's outputs depend on besides its own bundle."""
     digest = hashlib.sha256(f"tablet-press {__version__}\0".encode())
     digest.update((project.root / "tablet.yaml").read_bytes())
-    for folder in (project.templates_dir, project.styles_dir, project.brand_dir):
-        _hash_files(digest, folder)
+    for kind in look.KINDS:  # the project's own files and the defaults they fall back to
+        for folder in look.folders(project, kind):
+            digest.update(f"{kind}\0".encode())
+            _hash_files(digest, folder)
     return digest.hexdigest()
 
 
@@ -161,17 +175,17 @@ def _fold(slug: str) -> str:
     return unicodedata.normalize("NFKC", slug).casefold()
 
 
-def _clash(bundle: Bundle, numbers: dict[int, str], folded: dict[str, str]) -> list[str]:
+def _clash(bundle: Bundle, numbers: dict[int, str], folded: dict[str, str]) -> list[Problem]:
     """validate's checks between issues, against the issues already accepted: unchanged issues are not
     read again, so their numbers and folder names come from the cache. The newcomer is the one blamed."""
     other = numbers.get(bundle.issue.number)
     if other is not None:
         message = f"issue number {bundle.issue.number} is also used by '{other}'"
-        return [bundle.issue_source.problem(("number",), message).format()]
+        return [bundle.issue_source.problem(("number",), message)]
     other = folded.get(_fold(bundle.slug))
     if other is not None:
         message = f"folder name '{bundle.slug}' collides with '{other}' on case-insensitive systems"
-        return [bundle.issue_source.problem((), message).format()]
+        return [bundle.issue_source.problem((), message)]
     return []
 
 
@@ -245,7 +259,7 @@ class _Issue:
     folder: Path
     view: IssueView
     files: dict[str, bytes] | None = None  # the outputs as sent, if the issue was published; else
-    pdf: Future[bytes] | None = None  # its PDF, being made by a worker (None: made when finished)
+    pdf: Future[Typeset] | None = None  # its PDF, being made by a worker (None: made when finished)
 
 
 @dataclass
@@ -312,9 +326,9 @@ class _Run:
 
         project = self.project
         checked = validate(project, [project.issues_dir / slug])
-        problems = [p.format() for p in checked.errors]
+        problems = checked.errors
         if not problems and not checked.bundles:
-            problems = [f"issues/{slug}: could not be loaded"]
+            problems = [Problem(f"issues/{slug}", 0, 0, "could not be loaded")]
         if not problems:
             accepted = [e for s, e in self.entries.items() if s != slug]
             numbers = {e.number: e.slug for e in accepted}
@@ -324,10 +338,11 @@ class _Run:
             self.progress(slug, "failed")
             return None
         bundle = checked.bundles[0]
+        self.report.warnings += checked.warnings
         try:  # published: the files as sent, checked against the record, never a re-render
             frozen = frozen_outputs(bundle, project)
         except ValidationFailed as exc:
-            self.report.failed[slug] = [p.format() for p in exc.problems]
+            self.report.failed[slug] = list(exc.problems)
             self.progress(slug, "failed")
             return None
         self.entries[slug] = page_entry = entry(bundle, project)
@@ -355,19 +370,18 @@ class _Run:
         """Wait for the issue's PDF (making its email meanwhile), then write its outputs and thumbnail."""
         from tablet_press.build import outputs
 
-        problems = []
+        problems: list[Problem] = []
         try:
             files = issue.files
             if files is None:
-                files = outputs(issue.bundle, self.project, issue.view, issue.pdf)
+                files = outputs(issue.bundle, self.project, issue.view, issue.pdf, self.report.warnings)
             files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
             write_files(issue.folder, files, within=self.out, root=self.project.root)
         except BuildError as exc:
-            problems = [f"issues/{slug}: {exc}"]
+            problems = [Problem(f"issues/{slug}", 0, 0, str(exc))]
         except Exception as exc:  # a bug: report it against this issue and go on with the others
-            problems = [
-                f"issues/{slug}: internal error: {type(exc).__name__}: {exc} (please report this bug)"
-            ]
+            message = f"internal error: {type(exc).__name__}: {exc} (please report this bug)"
+            problems = [Problem(f"issues/{slug}", 0, 0, message)]
         if problems:
             self.report.failed[slug] = problems
         else:
@@ -382,8 +396,8 @@ class _Run:
 
         listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
         files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}
-        files["site.css"] = (self.project.styles_dir / "site.css").read_bytes()
-        files["logo.svg"] = (self.project.brand_dir / self.project.config.brand.logo).read_bytes()
+        files["site.css"] = look.find(self.project, "styles", "site.css").read_bytes()
+        files["logo.svg"] = look.find(self.project, "brand", self.project.config.brand.logo).read_bytes()
         for name, data in files.items():
             write_files(
                 (self.out / name).parent, {Path(name).name: data}, within=self.out, root=self.project.root

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import Correction
 from tablet_press.bundle.project import Project
-from tablet_press.render.view import environment
+from tablet_press.render.view import template
 from tablet_press.site.publish import published_on
 
 
@@ -105,8 +105,8 @@ def entry(bundle: Bundle, project: Project) -> Entry:
     )
 
 
-def render_page(project: Project, template: str, **context: Any) -> str:
-    return environment(project.templates_dir).get_template(template).render(config=project.config, **context)
+def render_page(project: Project, name: str, **context: Any) -> str:
+    return template(project, name).render(config=project.config, **context)
 
 
 def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
