@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.loader import Path_
+from tablet_press.bundle.loader import Path_, dotted
 from tablet_press.bundle.project import Project
 from tablet_press.checks.validate import MarkdownText, markdown_texts
 from tablet_press.errors import Problem, did_you_mean
@@ -159,7 +159,7 @@ def _texts(bundle: Bundle) -> list[Text]:
         if path and str(path[-1]) in _NOT_TEXT:
             return
         if isinstance(value, str) and path not in covered:
-            yield Text(MarkdownText(value, src.file, ".".join(map(str, path)), src, path), False)
+            yield Text(MarkdownText(value, src.file, dotted(path), src, path), False)
         items = (
             value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
         )

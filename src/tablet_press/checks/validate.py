@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import ASSETS_DIR, Bundle, Parts, read_parts
-from tablet_press.bundle.loader import Located, Mark, Path_
+from tablet_press.bundle.loader import Located, Mark, Path_, dotted
 from tablet_press.bundle.project import Project
 from tablet_press.errors import Problem, did_you_mean
 from tablet_press.site.publish import check_published
@@ -95,7 +95,7 @@ def markdown_texts(bundle: Bundle) -> Iterator[MarkdownText]:
 
     def field_text(path: Path_, text: str | None) -> Iterator[MarkdownText]:
         if text:
-            yield MarkdownText(text, src.file, ".".join(map(str, path)), src, path)
+            yield MarkdownText(text, src.file, dotted(path), src, path)
 
     for i, pearl in enumerate(issue.pearls):
         yield from field_text(("pearls", i), pearl)
