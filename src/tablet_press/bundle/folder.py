@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tablet_press.bundle.loader import Located, load_yaml, read_text
 from tablet_press.bundle.model import Issue, Reference, References
-from tablet_press.bundle.schema import parse
+from tablet_press.bundle.schema import parse, parse_partial
 from tablet_press.errors import Problem, did_you_mean, display_path
 
 ISSUE_FILE = "issue.yaml"
@@ -86,6 +86,9 @@ class Parts:
     references: tuple[Reference, ...] = ()
     references_source: Located | None = None
     prose: dict[str, Prose] | None = None
+    # Every id written in references.yaml, even of entries with errors: a citation of an entry that
+    # is there but broken is not "missing" (the entry's own error says what to fix).
+    reference_ids: tuple[str, ...] = ()
 
     def bundle(self) -> Bundle | None:
         if self.issue is None or self.issue_source is None or self.prose is None:
@@ -98,6 +101,26 @@ class Parts:
             self.issue,
             self.references,
             self.prose,
+            self.issue_source,
+            self.references_source,
+        )
+
+    def partial(self) -> Bundle | None:
+        """The bundle as far as it parsed, for the cross-checks of its good parts when `bundle()` is
+        None: issue.yaml's valid top-level fields (schema.parse_partial), the references that parsed
+        (none when references.yaml has errors) and the prose files that read. None when issue.yaml is
+        missing or is not YAML at all. Never rendered: only validation sees it."""
+        if self.issue_source is None:
+            return None
+        issue = self.issue if self.issue is not None else parse_partial(Issue, self.issue_source)
+        if issue is None:
+            return None
+        return Bundle(
+            self.path.name,
+            self.path,
+            issue,
+            self.references,
+            self.prose or {},
             self.issue_source,
             self.references_source,
         )
@@ -142,6 +165,10 @@ def read_parts(path: Path, root: Path) -> Parts:
             if source.data is None or source.data == {}:
                 source.data = []
             parsed, found = parse(References, source, wrap="references")
+            entries = source.data if isinstance(source.data, list) else []
+            parts.reference_ids = tuple(
+                e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)
+            )
             problems += found
             parts.references = tuple(parsed.references) if parsed else ()
             parts.references_source = source
