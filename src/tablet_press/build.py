@@ -124,8 +124,12 @@ def build(
     *,
     strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    done: Callable[[Built], None] = lambda _: None,
 ) -> tuple[Report, list[Built]]:
-    """Validate everything first (nothing is written if any bundle has errors), then build each issue."""
+    """Validate everything first (nothing is written if any bundle has errors), then build each issue.
+
+    `done` hears of each issue as soon as its files are written, so that a failure in a later issue
+    can be reported truthfully (what was written already, and what was not)."""
     issues = project.issues_dir.resolve()
     if out.resolve() == issues or issues in out.resolve().parents:
         shown = display_path(out, project.root)
@@ -152,6 +156,7 @@ def build(
             with _blame(bundle):
                 files = outputs(bundle, project, view, pdf)
             built.append(Built(bundle.slug, write_atomically(out / bundle.slug, files)))
+            done(built[-1])
     return report, built
 
 

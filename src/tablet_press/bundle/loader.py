@@ -194,11 +194,21 @@ class _Refused(Exception):
         self.message = message
 
 
+def file_problem(path: Path) -> str:
+    """Why `path` cannot be read as a file, in the user's words: "not a regular file" alone leaves them
+    guessing whether it is missing, a folder, or something else."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    if not path.exists():
+        return "no such file" + (" (a symbolic link to nothing)" if path.is_symlink() else "")
+    return "not a regular file (a device, pipe or socket)"
+
+
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     """A source file as text: UTF-8 (a BOM is fine), size-limited, else one clear problem."""
     try:
         if not path.is_file():
-            return None, [Problem(shown, 1, 1, "not a regular file")]
+            return None, [Problem(shown, 1, 1, file_problem(path))]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]
