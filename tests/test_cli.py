@@ -64,7 +64,7 @@ def test_new_creates_a_valid_bundle_and_never_overwrites(project: Path, run: Cal
     before = {p: p.read_bytes() for p in bundle.iterdir()}
     again = run("new", "2025-08-methadone", cwd=project)
     assert again.exit_code == 1
-    assert again.stderr == "error: issues/2025-08-methadone already exists; nothing was changed\n"
+    assert again.stderr == "error: issues/2025-08-methadone already exists\nFAILED: nothing was written\n"
     assert {p: p.read_bytes() for p in bundle.iterdir()} == before
     assert [p.name for p in (project / "issues").iterdir() if p.name.startswith(".")] == []
 
@@ -76,3 +76,88 @@ def test_new_refuses_unsafe_names(project: Path, run: Callable[..., Result]) -> 
         assert not (project / "issues" / slug).exists()
     shutil.rmtree(project / "issues")
     assert run("new", "first", cwd=project).exit_code == 0
+
+
+# ---------------------------------------------------------------- the CLI from anywhere in the project
+
+
+def _second_issue(project: Path) -> Path:
+    """A second issue with an error, so that 'which issues were checked' shows in the output."""
+    other = project / "issues" / "2025-08-methadone"
+    shutil.copytree(project / "issues" / SAMPLE, other)
+    issue = other / "issue.yaml"
+    issue.write_text(
+        issue.read_text().replace("number: 1 ", "number: 2 ").replace("[low-dose-naltrexone,", "[nope,")
+    )
+    return other
+
+
+def test_validate_takes_the_issue_you_are_in_in_any_form(project: Path, run: Callable[..., Result]) -> None:
+    _second_issue(project)
+    sample = project / "issues" / SAMPLE
+    for args, cwd in [
+        ((), sample),  # no PATH: the issue you are in, not every issue
+        ((".",), sample),  # was: '' is not a valid issue folder name
+        (("issue.yaml",), sample),  # a file of the issue names the issue
+        ((str(sample),), project / "issues"),  # absolute
+        ((f"../issues/{SAMPLE}",), project / "templates"),  # relative, from elsewhere in the project
+    ]:
+        result = run("validate", *args, cwd=cwd)
+        assert (result.exit_code, result.stderr) == (0, "ok: 0 error(s), 25 warning(s) in 1 issue(s)\n"), args
+    result = run("validate", cwd=project / "issues")  # outside any issue: every issue
+    assert result.stderr == "FAILED: 1 error(s), 50 warning(s) in 2 issue(s)\n"
+    assert run("validate", ".", cwd=project).stderr == result.stderr  # the project root: every issue
+
+
+def test_build_writes_to_the_projects_dist_from_anywhere(project: Path, run: Callable[..., Result]) -> None:
+    _second_issue(project)  # broken, but not built: you are in the sample
+    (project / "docs").mkdir()
+    result = run("build", f"../issues/{SAMPLE}/background.md", cwd=project / "docs")
+    assert result.exit_code == 0, result.output
+    assert f"wrote dist/{SAMPLE}/{SAMPLE}.pdf" in result.stdout.splitlines()  # as problems show paths
+    assert (project / "dist" / SAMPLE / f"{SAMPLE}.eml").is_file() and not (
+        project / "docs" / "dist"
+    ).exists()
+    result = run("build", cwd=project / "issues" / SAMPLE)  # was: refused, output folder inside issues/
+    assert result.exit_code == 0, result.output
+    assert f"wrote dist/{SAMPLE}/{SAMPLE}.txt" in result.stdout.splitlines()
+    assert not (project / "issues" / SAMPLE / "dist").exists()
+
+
+def test_every_refusal_ends_saying_nothing_was_written(project: Path, run: Callable[..., Result]) -> None:
+    result = run("build", "--strict", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "FAILED: 25 warning(s), which --strict counts as errors; nothing was written"
+    )
+    assert not (project / "dist").exists()
+    _second_issue(project)
+    result = run("build", cwd=project)
+    assert (
+        "issues/2025-08-methadone/issue.yaml:6:10: error: unknown topic 'nope' "
+        "(add it to topics: in tablet.yaml) [topics[0]]" in result.stdout
+    )
+    assert result.stderr.splitlines()[-1] == "FAILED: 1 error(s), 50 warning(s); nothing was written"
+    assert not (project / "dist").exists()
+    result = run("publish", cwd=project)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: name the issue to publish (tablet publish SLUG), or run this inside its folder\n"
+        "FAILED: nothing was written\n",
+    )
+    result = run("refs", "import", "nowhere.bib", "--issue", f"issues/{SAMPLE}", cwd=project)
+    assert (result.exit_code, result.stdout) == (1, "nowhere.bib:1:1: error: no such file\n")
+    assert result.stderr == "FAILED: 1 error(s), 0 warning(s); nothing was written\n"
+    result = run("refs", "import", "templates", "--issue", f"issues/{SAMPLE}", cwd=project)
+    assert result.stdout == "templates:1:1: error: is a folder, not a file\n"
+
+
+def test_publish_takes_a_slug_or_a_path(project: Path, run: Callable[..., Result]) -> None:
+    from tablet_press.bundle.project import load_project
+
+    loaded = load_project(project)
+    issue = project / "issues" / SAMPLE
+    assert loaded.issue_named(SAMPLE, project) == issue
+    assert loaded.issue_named(".", issue) == issue
+    assert loaded.issue_named("issue.yaml", issue) == issue
+    assert loaded.issue_named(SAMPLE, project / "issues") == issue

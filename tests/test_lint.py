@@ -247,3 +247,13 @@ def test_a_comment_that_cuts_a_dose_short_is_a_warning_at_its_hash(
     )
     assert result.exit_code == 0
     assert run("validate", "--strict", "issues/cut", cwd=project).exit_code == 1
+
+
+def test_warnings_name_their_field_as_errors_do(project: Path) -> None:
+    """One field-path format everywhere: the lint's warnings use the brackets of the schema's errors."""
+    report = validate(load_project(project))
+    fields = {p.field for p in report.warnings if p.file.endswith("issue.yaml")}
+    assert "literature[0].studies[0].summary[0]" in fields  # '4.5mg' in the first study's bullet
+    assert "literature[1].studies[1].title" in fields  # a heading unlike its paper's title
+    assert "pearls[0]" in fields and "literature[4].note" in fields
+    assert not [f for f in fields if re.search(r"\.\d", f)], fields

@@ -116,6 +116,7 @@ def test_a_correction_needs_something_to_record(tmp_path: Path, run: Callable[..
     assert result.stderr == (
         f"error: issues/{SAMPLE} has no new correction to record: add an entry under corrections: in "
         "issue.yaml with today's date and what was corrected, then run this again\n"
+        "FAILED: nothing was written\n"
     )
 
 
@@ -258,6 +259,7 @@ def test_refs_import_into_a_published_issue_says_it_is_frozen(
         f"error: issues/{SAMPLE} was published on 2025-07-01 and is frozen: its sources are what was sent, "
         "so nothing was imported. To change a published issue, edit its files by hand, add a dated entry "
         f"under corrections: in issue.yaml and run 'tablet publish {SAMPLE} --correction'\n"
+        "FAILED: nothing was written\n"
     )
     assert references.read_bytes() == before
 
@@ -272,7 +274,10 @@ def test_a_symlinked_build_out_is_refused_before_anything(tmp_path: Path, run: C
     (project / "out").symlink_to(elsewhere)
     result = run("build", "--out", "out", cwd=project)
     assert result.exit_code == 1
-    assert result.stderr == "error: the output folder out is a symbolic link; refusing to write through it\n"
+    assert result.stderr == (
+        "error: the output folder out is a symbolic link; refusing to write through it\n"
+        "FAILED: nothing was written\n"
+    )
     assert list(elsewhere.iterdir()) == []
 
 
@@ -318,7 +323,7 @@ def test_an_impossible_build_out_is_a_plain_error(
     project = copy_project(tmp_path / "project")
     result = run("build", "--out", out, cwd=project)
     assert result.exit_code == 1
-    assert result.stderr.endswith(message)
+    assert result.stderr.endswith(message + "FAILED: nothing was written\n")
     assert "internal error" not in result.output
 
 
@@ -331,6 +336,7 @@ def test_a_folder_where_an_output_should_be_is_a_plain_error(
     assert result.exit_code == 1
     assert result.stderr.endswith(
         f"error: dist/{SAMPLE}/{SAMPLE}.pdf is a folder where a file should be written; move it away\n"
+        "FAILED: nothing was written\n"
     )
     assert sorted(p.name for p in (project / "dist" / SAMPLE).iterdir()) == [f"{SAMPLE}.pdf"]
 
@@ -350,6 +356,7 @@ def test_a_symlinked_output_file_is_refused_before_any_file_is_replaced(
     assert result.exit_code == 1
     assert result.stderr.endswith(
         f"error: dist/{SAMPLE}/{SAMPLE}.eml is a symbolic link; refusing to write through it\n"
+        "FAILED: nothing was written\n"
     )
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix != ".eml"} == before
     assert not (tmp_path / "victim").exists()

@@ -60,3 +60,26 @@ def test_the_sample_has_exactly_four_unused_references(project: Path, run: Calla
         "younger2014",
     ]
     assert result.exit_code == 0
+
+
+def test_a_broken_entry_is_still_there_for_citations_and_the_rest_is_checked(tmp_path: Path) -> None:
+    """A schema error in references.yaml and one in issue.yaml hide no cross-check: the broken entry's
+    own error is reported, its citations are not called missing, and the topics are still checked."""
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
+
+    project = copy_project(tmp_path / "p", bundles=())
+    bundle = project / "issues" / "minimal"
+    shutil.copytree(FIXTURES / "good" / "minimal", bundle)
+    refs = bundle / "references.yaml"
+    refs.write_text(refs.read_text().replace("page: 663-672", "page: [663]"))
+    issue = bundle / "issue.yaml"
+    issue.write_text(issue.read_text().replace("topics: [naltrexone]", "topics: [naltrexon]"))
+    issue.write_text(issue.read_text().replace("title: A minimal issue", "title: [A, list]"))
+    report = validate(load_project(project))
+    assert [(p.file.split("/")[-1], p.line, p.message) for p in report.problems] == [
+        ("issue.yaml", 3, "expected text, got a list"),
+        ("issue.yaml", 4, "unknown topic 'naltrexon'"),
+        ("references.yaml", 9, "expected text, got a list"),
+    ]
+    assert report.bundles == []  # nothing with an error is ever built

@@ -202,10 +202,13 @@ def test_outside_an_issue_folder_the_issue_must_be_named(fresh: Path, run: Calla
     result = run("refs", "import", str(REFS / "three.bib"), cwd=fresh)
     assert (result.exit_code, result.stderr) == (
         1,
-        "error: run this inside an issue folder (issues/<slug>/) or name one with --issue\n",
+        "error: run this inside an issue folder (issues/<slug>/) or name one with --issue\n"
+        "FAILED: nothing was written\n",
     )
     result = run("refs", "import", str(REFS / "three.bib"), "--issue", "issues", cwd=fresh)
-    assert result.stderr == "error: issues is not an issue folder (it has no issue.yaml)\n"
+    assert result.stderr == (
+        "error: issues is not an issue folder (it has no issue.yaml)\nFAILED: nothing was written\n"
+    )
 
 
 def test_a_broken_references_file_is_never_appended_to(fresh: Path, run: Callable[..., Result]) -> None:
@@ -292,7 +295,7 @@ def test_hostile_csl_json_is_a_located_error_never_an_internal_one(
     source.write_text(content, encoding="utf-8")
     before = (fresh / NEW / "references.yaml").read_bytes()
     result = run("refs", "import", str(source), cwd=fresh / NEW)
-    assert (result.exit_code, result.stderr) == (1, "")
+    assert (result.exit_code, result.stderr) == (1, "FAILED: 1 error(s), 0 warning(s); nothing was written\n")
     assert result.stdout.startswith(f"{source}:{message}") and result.stdout.count("\n") == 1
     assert (fresh / NEW / "references.yaml").read_bytes() == before
 

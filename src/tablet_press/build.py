@@ -113,12 +113,16 @@ def build(
     *,
     strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    done: Callable[[Built], None] = lambda _: None,
 ) -> tuple[Report, list[Built]]:
     """Validate everything first (nothing is written if any bundle has errors), then build each issue.
 
     WeasyPrint's warnings (a CSS typo) are known only once the PDFs are made; they join the report's
     problems. With `strict`, every issue is made in memory before anything is written, so that such a
-    warning refuses the build as a validation warning does: nothing is written."""
+    warning refuses the build as a validation warning does: nothing is written.
+
+    `done` hears of each issue as soon as its files are written, so that a failure in a later issue
+    can be reported truthfully (what was written already, and what was not)."""
     check_output_folder(out, issues=project.issues_dir, root=project.root)
     report = validate(project, paths)
     if report.failed(strict):
@@ -149,11 +153,13 @@ def build(
                 built.append(
                     Built(bundle.slug, write_files(out / bundle.slug, files, within=out, root=project.root))
                 )
+                done(built[-1])
     report.problems += sorted(set(made))  # the shared stylesheets warn once per issue: say it once
     if report.failed(strict):
         raise ValidationFailed(report.problems)
     for slug, files in pending:
         built.append(Built(slug, write_files(out / slug, files, within=out, root=project.root)))
+        done(built[-1])
     return report, built
 
 

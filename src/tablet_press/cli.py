@@ -19,6 +19,53 @@ F = TypeVar("F", bound=Callable[..., Any])
 ISSUE_TRACKER = "https://github.com/tablet-press/tablet-press/issues"
 
 
+# click's per-invocation store: whether the command writes files, and how many it has written so far.
+WRITES, WRITTEN = "tablet.writes", "tablet.written"
+
+
+def _writes(func: F) -> F:
+    """Mark a command that writes files: when it refuses, its last line says whether anything was
+    written, so that nobody has to guess whether dist/ or a bundle was left half-changed."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        click.get_current_context().meta[WRITES] = True
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _wrote(paths: list[Path], root: Path) -> None:
+    """Say that files were written, as soon as they are, and count them for a refusal's summary.
+
+    Paths are shown relative to the project root, as problems are, wherever you run the command."""
+    from tablet_press.errors import display_path
+
+    meta = click.get_current_context().meta
+    for path in paths:
+        click.echo(f"wrote {display_path(path, root)}")
+        meta[WRITTEN] = meta.get(WRITTEN, 0) + 1
+
+
+def _refusal_summary(problems: list[Any] | None = None) -> None:
+    """The last line of a refusal by a command that writes: the counts, and what was (not) written."""
+    meta = click.get_current_context().meta
+    if not meta.get(WRITES):
+        return
+    counts = ""
+    if problems is not None:
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        counts = (
+            f"{errors} error(s), {warnings} warning(s); "
+            if errors
+            else f"{warnings} warning(s), which --strict counts as errors; "
+        )
+    written = meta.get(WRITTEN, 0)
+    said = "nothing was written" if not written else f"{written} file(s) above were written before this"
+    click.echo(f"FAILED: {counts}{said}", err=True)
+
+
 def _friendly_errors(func: F) -> F:
     """Turn the errors a user can cause into messages and exit 1; never a traceback for them."""
 
@@ -30,9 +77,11 @@ def _friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ValidationFailed as exc:
             _print_problems(exc.problems)
+            _refusal_summary(exc.problems)
             raise SystemExit(1) from None
         except BuildError as exc:
             click.echo(f"error: {exc}", err=True)
+            _refusal_summary()
             raise SystemExit(1) from None
         except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
             raise
@@ -69,7 +118,9 @@ def _print_problems(problems: list[Any], fmt: str = "text") -> None:
 def cli() -> None:
     """tablet-press: check, typeset and archive The Tablet.
 
-    Run commands from inside the newsletter's project (the folder with tablet.yaml).
+    Run commands anywhere inside the newsletter's project (the folder with tablet.yaml, found by
+    looking upwards). Commands that take issues mean the issue you are in, else every issue; outputs
+    go to the project's dist/ and site/ unless --out says otherwise.
     """
 
 
@@ -85,15 +136,19 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_friendly_errors
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
-    """Check issue bundles (default: every bundle in issues/) and report every problem at once."""
+    """Check issue bundles and report every problem at once.
+
+    PATH is an issue folder or anything inside one (default: the issue you are in, else every issue).
+    """
     from tablet_press.bundle.project import load_project
     from tablet_press.checks.validate import validate as run
 
     project = load_project(paths[0] if paths else Path.cwd())
-    report = run(project, list(paths) or None)
+    targets = project.targets(paths, Path.cwd())
+    report = run(project, targets)
     _print_problems(report.problems, fmt)
     if fmt == "text":
-        count = len(report.bundles) if not report.errors else len(paths or project.bundle_dirs())
+        count = len(report.bundles) if not report.errors else len(targets or project.bundle_dirs())
         summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {count} issue(s)"
         click.echo(("FAILED: " if report.failed(strict) else "ok: ") + summary, err=True)
     raise SystemExit(1 if report.failed(strict) else 0)
@@ -105,30 +160,30 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     "--out",
     "out",
     type=click.Path(path_type=Path),
-    default=Path("dist"),
-    show_default=True,
-    help="Folder for the outputs: OUT/<slug>/<slug>.pdf and friends.",
+    default=None,
+    help="Folder for the outputs: OUT/<slug>/<slug>.pdf and friends (default: the project's dist/).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (run this before sending).")
 @_friendly_errors
-def build(paths: tuple[Path, ...], out: Path, strict: bool) -> None:
-    """Validate, then typeset each issue (default: all) into PDF and email outputs."""
+@_writes
+def build(paths: tuple[Path, ...], out: Path | None, strict: bool) -> None:
+    """Validate, then typeset each issue into PDF and email outputs.
+
+    PATH is an issue folder or anything inside one (default: the issue you are in, else every issue).
+    """
     from tablet_press.build import build as run
     from tablet_press.bundle.project import load_project
 
     project = load_project(paths[0] if paths else Path.cwd())
-    out = out if out.is_absolute() else Path.cwd() / out
     report, built = run(
         project,
-        list(paths) or None,
-        out,
+        project.targets(paths, Path.cwd()),
+        project.dist_dir if out is None else Path.cwd() / out,
         strict=strict,
         progress=lambda slug: click.echo(f"building {slug} ...", err=True),
+        done=lambda issue: _wrote(issue.files, project.root),
     )
     _print_problems(report.warnings)
-    for issue in built:
-        for file in issue.files:
-            click.echo(f"wrote {file.relative_to(Path.cwd()) if file.is_relative_to(Path.cwd()) else file}")
     if built:
         _subsetter_notice()
 
@@ -145,6 +200,7 @@ def schema(kind: str) -> None:
 @cli.command()
 @click.argument("slug")
 @_friendly_errors
+@_writes
 def new(slug: str) -> None:
     """Start a new issue in issues/SLUG, with the team from tablet.yaml filled in."""
     from tablet_press.bundle.project import load_project
@@ -182,6 +238,7 @@ def refs() -> None:
     help="The issue folder to add to (default: the issue folder you are in).",
 )
 @_friendly_errors
+@_writes
 def refs_import(file: Path, issue: Path | None) -> None:
     """Import a .bib, .json or .ris file.
 
@@ -202,9 +259,8 @@ def refs_import(file: Path, issue: Path | None) -> None:
     "--out",
     "out",
     type=click.Path(path_type=Path),
-    default=Path("site"),
-    show_default=True,
-    help="Folder of the static site.",
+    default=None,
+    help="Folder of the static site (default: the project's site/).",
 )
 @click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Issues built at once (default: all cores)."
@@ -217,13 +273,13 @@ def refs_import(file: Path, issue: Path | None) -> None:
     help="json prints the problems for editors and CI.",
 )
 @_friendly_errors
-def archive(out: Path, jobs: int | None, fmt: str) -> None:
+def archive(out: Path | None, jobs: int | None, fmt: str) -> None:
     """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""
     from tablet_press.bundle.project import load_project
     from tablet_press.site.archive import archive as run
 
     project = load_project(Path.cwd())
-    out = out if out.is_absolute() else Path.cwd() / out
+    out = project.site_dir if out is None else Path.cwd() / out
     if sys.stderr.isatty():  # a progress bar for people; logs and CI get the summary line only
         with click.progressbar(length=len(project.bundle_dirs()), label="archive", file=sys.stderr) as bar:
             report = run(project, out, jobs=jobs, progress=lambda slug, status: bar.update(1))
@@ -237,7 +293,7 @@ def archive(out: Path, jobs: int | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.argument("slug")
+@click.argument("issue", required=False)
 @click.option(
     "--date",
     "when",
@@ -252,9 +308,11 @@ def archive(out: Path, jobs: int | None, fmt: str) -> None:
     "baseline later edits are checked against.",
 )
 @_friendly_errors
-def publish(slug: str, when: Any, correction: bool) -> None:
+@_writes
+def publish(issue: str | None, when: Any, correction: bool) -> None:
     """Freeze an issue as sent: store its outputs, record them in publications.json (commit it).
 
+    ISSUE is a slug or a path to the issue folder (default: the issue you are in; never every issue).
     With --correction, record a correction to an issue published before."""
     from datetime import date
 
@@ -262,15 +320,20 @@ def publish(slug: str, when: Any, correction: bool) -> None:
     from tablet_press.bundle.ledger import LEDGER_FILE
     from tablet_press.bundle.project import load_project
     from tablet_press.checks.validate import validate as check
-    from tablet_press.errors import ValidationFailed
+    from tablet_press.errors import BuildError, ValidationFailed
     from tablet_press.site.publish import publish as run
     from tablet_press.site.publish import record_correction
 
-    project = load_project(Path.cwd())
-    report = check(project, [project.issues_dir / slug], recording=correction)
+    here = Path.cwd()
+    project = load_project(here)
+    folder = project.issue_named(issue, here) if issue else project.issue_of(here)
+    if folder is None:
+        raise BuildError("name the issue to publish (tablet publish SLUG), or run this inside its folder")
+    report = check(project, [folder], recording=correction)
     if report.errors or not report.bundles:
         raise ValidationFailed(report.problems)
     bundle = report.bundles[0]
+    slug = bundle.slug
     if correction:
         baseline = record_correction(project, bundle)
         click.echo(
@@ -291,7 +354,9 @@ def publish(slug: str, when: Any, correction: bool) -> None:
 def verify() -> None:
     """Check every published issue against publications.json: outputs as sent, sources unchanged since
     the last recorded correction; lists which sources each correction changed. Run it before uploading
-    an archive."""
+    an archive.
+
+    Always every issue, wherever you run it: it guards the whole archive, and is quick."""
     from tablet_press.bundle.project import load_project
     from tablet_press.checks.validate import validate as check
     from tablet_press.site.publish import verify as run
@@ -320,8 +385,9 @@ def verify() -> None:
 def preview(path: Path | None, port: int) -> None:
     """Show an issue in your browser as its email and PDF, reloading on every save.
 
-    PATH is the issue folder (default: the one you are in, else the one edited last). Only this
-    computer can see the preview; Ctrl-C stops it.
+    PATH is the issue folder or anything inside it (default: the one you are in, else the one edited
+    last: a preview shows one issue). Only this computer can see the preview; Ctrl-C, SIGTERM and
+    SIGHUP stop it.
     """
     from tablet_press.preview.server import serve
 

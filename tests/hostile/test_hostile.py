@@ -238,6 +238,7 @@ def test_output_folder_inside_the_bundles_is_refused(
     assert (
         result.stderr
         == "error: the output folder issues/hostile is inside issues/; outputs never go into bundles\n"
+        "FAILED: nothing was written\n"
     )
     assert {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
 

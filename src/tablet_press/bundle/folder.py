@@ -11,7 +11,7 @@ from tablet_press.bundle.loader import Located, load_yaml, read_text
 from tablet_press.bundle.model import Issue, Reference, References
 from tablet_press.bundle.outline import PROSE_PARTS, REQUIRED_PROSE
 from tablet_press.bundle.safefile import link_refused
-from tablet_press.bundle.schema import parse
+from tablet_press.bundle.schema import parse, parse_partial
 from tablet_press.errors import Problem, did_you_mean, display_path
 
 ISSUE_FILE = "issue.yaml"
@@ -79,6 +79,10 @@ class Parts:
     references: tuple[Reference, ...] = ()
     references_source: Located | None = None
     prose: dict[str, Prose] | None = None
+    # Every id written in references.yaml, even of entries with errors: a citation of an entry that
+    # is there but broken is not "missing" (the entry's own error says what to fix).
+    # Every id written in references.yaml, even in entries with errors; None when it could not be read.
+    reference_ids: tuple[str, ...] | None = ()
 
     def bundle(self) -> Bundle | None:
         if self.issue is None or self.issue_source is None or self.prose is None:
@@ -91,6 +95,26 @@ class Parts:
             self.issue,
             self.references,
             self.prose,
+            self.issue_source,
+            self.references_source,
+        )
+
+    def partial(self) -> Bundle | None:
+        """The bundle as far as it parsed, for the cross-checks of its good parts when `bundle()` is
+        None: issue.yaml's valid top-level fields (schema.parse_partial), the references that parsed
+        (none when references.yaml has errors) and the prose files that read. None when issue.yaml is
+        missing or is not YAML at all. Never rendered: only validation sees it."""
+        if self.issue_source is None:
+            return None
+        issue = self.issue if self.issue is not None else parse_partial(Issue, self.issue_source)
+        if issue is None:
+            return None
+        return Bundle(
+            self.path.name,
+            self.path,
+            issue,
+            self.references,
+            self.prose or {},
             self.issue_source,
             self.references_source,
         )
@@ -134,11 +158,16 @@ def read_parts(path: Path, root: Path) -> Parts:
     if os.path.lexists(ref_path):
         source, found = load_yaml(ref_path, display_path(ref_path, root), within=path)
         problems += found
+        parts.reference_ids = None
         if source is not None:
             source.root = "references"
             if source.data is None or source.data == {}:
                 source.data = []
             parsed, found = parse(References, source, wrap="references")
+            entries = source.data if isinstance(source.data, list) else []
+            parts.reference_ids = tuple(
+                e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)
+            )
             problems += found
             parts.references = tuple(parsed.references) if parsed else ()
             parts.references_source = source

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tablet_press.bundle import markdown
-from tablet_press.bundle.loader import Located, Mark, Path_
+from tablet_press.bundle.loader import Located, Mark, Path_, dotted
 from tablet_press.errors import Problem, Severity
 
 if TYPE_CHECKING:
@@ -137,14 +137,6 @@ class Summarised:
     ref: str
 
 
-def field_path(path: Path_) -> str:
-    """The one way a field is named to the user: `literature[1].studies[0].results`."""
-    out = ""
-    for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out
-
-
 def reading_order(bundle: Bundle) -> Iterator[MarkdownText | Summarised]:
     """Every markdown text of a bundle (prose files and markdown fields of issue.yaml) in print order,
     with each study's reference where the study stands."""
@@ -153,7 +145,7 @@ def reading_order(bundle: Bundle) -> Iterator[MarkdownText | Summarised]:
 
     def text(path: Path_, value: str | None) -> Iterator[MarkdownText]:
         if value:
-            yield MarkdownText(value, src.file, field_path(path), src, path)
+            yield MarkdownText(value, src.file, dotted(path), src, path)
 
     for part in OUTLINE:
         for source in part.sources:

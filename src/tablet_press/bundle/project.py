@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,51 @@ class Project:
     @property
     def brand_dir(self) -> Path:
         return self.root / "brand"
+
+    @property
+    def dist_dir(self) -> Path:
+        """Where `tablet build` writes unless --out says otherwise: beside tablet.yaml, wherever you are."""
+        return self.root / "dist"
+
+    @property
+    def site_dir(self) -> Path:
+        """Where `tablet archive` writes unless --out says otherwise."""
+        return self.root / "site"
+
+    def issue_of(self, path: Path) -> Path | None:
+        """The issue folder (issues/<slug>) that `path` is or is inside, else None. `path` may be
+        relative (to the current folder), `.`, or absolute; a file of the issue names the issue."""
+        here, issues = path.resolve(), self.issues_dir.resolve()
+        if issues in here.parents:
+            return issues / here.relative_to(issues).parts[0]
+        return None
+
+    def targets(self, paths: Sequence[Path], cwd: Path) -> list[Path] | None:
+        """The issue folders a command's PATH arguments name; None means every issue.
+
+        With no PATH: the issue you are in, else every issue, so that `tablet validate` and
+        `tablet build` inside issues/<slug>/ mean this issue. A PATH inside an issue names it; the
+        project root or issues/ names every issue; anything else is passed on for validation to say
+        what is wrong with it.
+        """
+        if not paths:
+            here = self.issue_of(cwd)
+            return [here] if here is not None else None
+        everything = {self.root.resolve(), self.issues_dir.resolve()}
+        found: list[Path] = []
+        for path in paths:
+            full = path if path.is_absolute() else cwd / path
+            issue = self.issue_of(full)
+            chosen = self.bundle_dirs() if issue is None and full.resolve() in everything else [issue or full]
+            found += [p for p in chosen if p not in found]
+        return found
+
+    def issue_named(self, name: str, cwd: Path) -> Path:
+        """An issue given as a slug (issues/SLUG) or as a path to (or into) its folder."""
+        given = Path(name) if Path(name).is_absolute() else cwd / name
+        if given.exists():
+            return self.issue_of(given) or given
+        return self.issues_dir / name
 
     def bundle_dirs(self) -> list[Path]:
         """Every bundle in issues/, in name order."""

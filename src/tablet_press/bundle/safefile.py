@@ -80,6 +80,10 @@ def read_named_file(path: Path, limit: int) -> bytes:
     since the user chose them, but the size and type are checked on the open descriptor all the same."""
     try:
         fd = os.open(path, _FILE & ~os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise UnsafeFile(
+            "no such file" + (" (a symbolic link to nothing)" if path.is_symlink() else "")
+        ) from None
     except OSError as exc:
         raise UnsafeFile(f"cannot read file: {exc.strerror}") from None
     return _read_open(fd, limit, path.name)
@@ -91,6 +95,8 @@ def _read_open(fd: int, limit: int, shown: str) -> bytes:
     The size is fstat's, known before reading; at most limit + 1 bytes are read in case it grows."""
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):  # the message follows the file's name: say what is wrong
+            raise UnsafeFile("is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"'{shown}' is not a regular file")
         if info.st_size > limit:
@@ -129,6 +135,8 @@ def _open(parent: Path, name: str, flags: int, shown: str, parent_fd: int | None
             raise link_refused(shown, folder=bool(flags & os.O_DIRECTORY)) from None
         if flags & os.O_DIRECTORY and mode and not stat.S_ISDIR(mode):
             raise UnsafeFile(f"'{shown}' is not a folder") from None
+        if isinstance(exc, FileNotFoundError):
+            raise UnsafeFile("no such file") from None
         raise UnsafeFile(f"cannot read file: {exc.strerror}") from None
 
 

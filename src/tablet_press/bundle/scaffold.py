@@ -67,7 +67,7 @@ def new_issue(project: Project, slug: str) -> Path:
     if problem:
         raise ValidationFailed([problem])
     if target.exists() or target.is_symlink():
-        raise BuildError(f"issues/{slug} already exists; nothing was changed")
+        raise BuildError(f"issues/{slug} already exists")  # the CLI adds: nothing was written
     numbers = [0]
     for folder in project.bundle_dirs():
         bundle, _ = load_bundle(folder, project.root)

@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tablet_press.bundle.loader import Located, Path_
 from tablet_press.bundle.model import Config, Issue, References
@@ -37,6 +37,33 @@ def parse(model: type[M], located: Located, *, wrap: str | None = None) -> tuple
                 loc = loc[1:]
             problems.append(_problem(model, located, loc, error, wrap))
         return None, problems
+
+
+def parse_partial(model: type[M], located: Located) -> M | None:
+    """What of `located.data` is valid, field by top-level field, as a model built without validation.
+
+    Used only after `parse` failed: a schema error in one part of issue.yaml must not hide the
+    cross-checks (citations, topics, doses) of the parts that are fine. Each top-level field is validated
+    on its own (the models have no validator spanning fields); one that fails takes its default, or
+    stays unset when it has none, so a check that reads it must be one that `parse` would also have
+    reached. The grain is the top-level field, not the list item: dropping one bad study from a list
+    would shift the indices every later problem uses to find its line. None when the top is no mapping.
+    """
+    data = located.data
+    if not isinstance(data, dict):
+        return None
+    good: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in data:
+            continue
+        kind = typing.Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        adapter: TypeAdapter[Any] = TypeAdapter(kind)
+        try:
+            good[name] = adapter.validate_python(data[key])
+        except ValidationError:
+            continue
+    return model.model_construct(**good)
 
 
 def _problem(model: type[BaseModel], located: Located, loc: Path_, error: Any, wrap: str | None) -> Problem:

@@ -15,8 +15,8 @@ from pathlib import PurePosixPath
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.loader import Path_
-from tablet_press.bundle.outline import MarkdownText, field_path, markdown_texts, position
+from tablet_press.bundle.loader import Path_, dotted
+from tablet_press.bundle.outline import MarkdownText, markdown_texts, position
 from tablet_press.bundle.project import Project
 from tablet_press.checks import doses, style
 from tablet_press.checks.rules import IGNORE_MD, IGNORE_YAML, RULES, Check, Finding, Text, locate
@@ -84,7 +84,7 @@ def _texts(bundle: Bundle) -> list[Text]:
         if path and str(path[-1]) in _NOT_TEXT:
             return
         if isinstance(value, str) and path not in covered:
-            yield Text(MarkdownText(value, src.file, field_path(path), src, path), False)
+            yield Text(MarkdownText(value, src.file, dotted(path), src, path), False)
         items = (
             value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
         )

@@ -60,7 +60,7 @@ def validate(project: Project, paths: list[Path] | None = None, *, recording: bo
             report.problems += check_bundle(bundle, project, recording=recording)
             report.bundles.append(bundle)
         else:  # still check what could be read, so that one run reports everything
-            report.problems += _check_markdown(_prose_texts(parts), parts, project)
+            report.problems += check_parts(parts, project)
     report.problems += _check_across(report.bundles)
     # Problems with a shared file (a damaged publications.json) are found once per bundle: shown once.
     report.problems = sorted(dict.fromkeys(report.problems))
@@ -76,11 +76,36 @@ def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -
     return [
         *_check_authors(bundle, project),
         *_check_topics(bundle, project),
-        *_check_references(bundle),
-        *_check_markdown(markdown_texts(bundle), bundle, project),
+        *_check_reference_records(bundle),
+        *_check_studies(bundle, [r.id for r in bundle.references]),
+        *_check_unused(bundle),
+        *_check_markdown(markdown_texts(bundle), [r.id for r in bundle.references], bundle.path, project),
         *check_published(bundle, project, recording=recording),
         *lint(bundle, project),
     ]
+
+
+def check_parts(parts: Parts, project: Project) -> list[Problem]:
+    """The cross-checks of a bundle with errors, on the parts that did parse (Parts.partial): a wrong
+    type in one field of issue.yaml must not hide an unknown topic, a bad citation or a dose slip
+    elsewhere. Checks that need the whole issue (across issues, publication, unused references) wait
+    until the errors are fixed; citations count every id written in references.yaml, and are not
+    checked at all when it could not be read."""
+    ids = None if parts.reference_ids is None else list(parts.reference_ids)  # None: unreadable
+    partial = parts.partial()
+    if partial is None:  # no issue.yaml to speak of: the prose files alone
+        return list(_check_markdown(_prose_texts(parts), ids, parts.path, project))
+    problems = [
+        *_check_topics(partial, project),
+        *(_check_studies(partial, ids) if ids is not None else ()),
+        *_check_markdown(markdown_texts(partial), ids, partial.path, project),
+        *lint(partial, project),
+    ]
+    if "authors" in partial.issue.model_fields_set:  # required, so unset when it did not parse
+        problems += _check_authors(partial, project)
+    if parts.references and parts.references_source is not None:  # references.yaml parsed
+        problems += _check_reference_records(partial)
+    return problems
 
 
 def _check_authors(bundle: Bundle, project: Project) -> Iterator[Problem]:
@@ -123,7 +148,8 @@ def _check_topics(bundle: Bundle, project: Project) -> Iterator[Problem]:
             )
 
 
-def _check_references(bundle: Bundle) -> Iterator[Problem]:
+def _check_reference_records(bundle: Bundle) -> Iterator[Problem]:
+    """references.yaml on its own: duplicate ids and DOIs, malformed identifiers, missing pages."""
     src = bundle.references_source
     seen_ids: dict[str, int] = {}
     seen_dois: dict[str, str] = {}
@@ -157,20 +183,20 @@ def _check_references(bundle: Bundle) -> Iterator[Problem]:
                 severity="warning",
             )
 
+
+def _check_studies(bundle: Bundle, ids: list[str]) -> Iterator[Problem]:
+    """Each study's ref names an entry of references.yaml (`ids`), and its heading matches its title."""
     issue_src = bundle.issue_source
-    ids = [r.id for r in bundle.references]
-    summarised = set()
     for g, group in enumerate(bundle.issue.literature):
         for s, study in enumerate(group.studies):
-            summarised.add(study.ref)
             record = bundle.reference(study.ref)
-            if record is None:
+            if study.ref not in ids:
                 yield issue_src.problem(
                     ("literature", g, "studies", s, "ref"),
                     f"study refers to '{study.ref}', which is not in references.yaml",
                     hint=did_you_mean(study.ref, ids),
                 )
-            elif study.title is not None and _fold(study.title) != _fold(record.title):
+            elif record is not None and study.title is not None and _fold(study.title) != _fold(record.title):
                 yield issue_src.problem(
                     ("literature", g, "studies", s, "title"),
                     f"study heading differs from the title of '{record.id}' in references.yaml: "
@@ -178,6 +204,12 @@ def _check_references(bundle: Bundle) -> Iterator[Problem]:
                     severity="warning",
                     hint="check which is right; remove title: to print the reference's",
                 )
+
+
+def _check_unused(bundle: Bundle) -> Iterator[Problem]:
+    """A reference neither cited nor summarised: worth a warning, once the whole issue has parsed."""
+    src = bundle.references_source
+    summarised = {study.ref for group in bundle.issue.literature for study in group.studies}
     cited = {found.value for text in markdown_texts(bundle) for found in markdown.scan(text.text).citations}
     for i, ref in enumerate(bundle.references):
         if ref.id not in cited and ref.id not in summarised:
@@ -195,14 +227,13 @@ def _fold(title: str) -> str:
 
 
 def _check_markdown(
-    texts: Iterator[MarkdownText], bundle: Bundle | Parts, project: Project
+    texts: Iterator[MarkdownText], ids: list[str] | None, bundle_dir: Path, project: Project
 ) -> Iterator[Problem]:
-    ids = [r.id for r in bundle.references]
     kinds = project.config.callouts
     for text in texts:
         facts = markdown.scan(text.text)
         for found in facts.citations:
-            if found.value not in ids:
+            if ids is not None and found.value not in ids:  # None: references.yaml could not be read
                 yield text.problem(
                     found,
                     f"citation [@{found.value}] has no entry in references.yaml",
@@ -232,7 +263,7 @@ def _check_markdown(
                     hint="links must start with https://, http://, mailto: or tel:",
                 )
         for found in facts.images:
-            message = _image_problem(found.value, bundle.path)
+            message = _image_problem(found.value, bundle_dir)
             if message:
                 yield text.problem(
                     found,
@@ -271,6 +302,8 @@ def _image_problem(src: str, bundle_dir: Path) -> str | None:
         return f"image '{src}' is a symbolic link; copy the real file into {ASSETS_DIR}/"
     if not target.exists():
         return f"image '{src}' does not exist"
+    if target.is_dir():
+        return f"image '{src}' is a folder, not an image file"
     if not target.is_file():
         return f"image '{src}' is not a regular file"
     try:  # the bytes checked are the bytes used: read once, through no link, within the limit

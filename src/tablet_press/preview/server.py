@@ -10,9 +10,10 @@ serves are preview/http.py's.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -275,17 +276,45 @@ def start_preview(path: Path, port: int = 0) -> Preview:
     return Preview(root, bundle_dir).start(port)
 
 
-def serve(path: Path, port: int, say: Callable[[str], None]) -> None:
-    """`tablet preview`: serve until Ctrl-C, then stop cleanly."""
-    preview = start_preview(path, port)
-    shown = display_path(preview.bundle_dir, preview.root)
-    say(f"previewing {shown} at {preview.url} (it reloads when you save; Ctrl-C stops)")
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a service manager's stop, a closed terminal: both end the preview
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP stop the preview as Ctrl-C does (KeyboardInterrupt in the main thread).
+
+    Their default action ends this process at once, skipping Preview.stop(): the PDF worker and
+    multiprocessing's resource tracker were left running, orphaned. Handled here, the worker pool is
+    shut down and the tracker, whose pipe then closes, exits too. Outside the main thread (a test
+    calling serve() from a thread) signals cannot be handled, and nothing is changed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    names = [name for name in STOP_SIGNALS if hasattr(signal, name)]  # Windows has no SIGHUP
+    previous = {name: signal.signal(getattr(signal, name), stop) for name in names}
     try:
-        preview.wait()
-    except KeyboardInterrupt:
-        pass
+        yield
     finally:
-        preview.stop()
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def serve(path: Path, port: int, say: Callable[[str], None]) -> None:
+    """`tablet preview`: serve until Ctrl-C, SIGTERM or SIGHUP, then stop cleanly, workers included."""
+    with _stopped_by_signals():
+        preview = start_preview(path, port)
+        shown = display_path(preview.bundle_dir, preview.root)
+        say(f"previewing {shown} at {preview.url} (it reloads when you save; Ctrl-C stops)")
+        try:
+            preview.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            preview.stop()
     say("preview stopped")
 
 

@@ -22,7 +22,7 @@ from tablet_press.bundle.atomic import write_files
 from tablet_press.bundle.folder import ISSUE_FILE, REFERENCES_FILE
 from tablet_press.bundle.inputrules import CONTROL_HINT, control_character
 from tablet_press.bundle.ledger import read_ledger
-from tablet_press.bundle.loader import load_yaml, read_text
+from tablet_press.bundle.loader import dotted, load_yaml, read_text
 from tablet_press.bundle.model import Reference, References
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.schema import parse
@@ -184,7 +184,7 @@ def _record(raw: Raw, taken: set[str]) -> Reference:
         return Reference.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in error["loc"])
+        where = dotted(tuple(error["loc"]))
         if error["type"] == "missing":
             raise ValueError(f"{label} has no {where}") from None
         message = error["ctx"].get("error", error["msg"]) if "ctx" in error else error["msg"]
