@@ -124,6 +124,7 @@ def test_one_view_per_save_feeds_the_email_and_the_pdf(
     """The typesetting thread takes the view the email was made from: no second run of the citation
     engine on another thread, and the PDF shows the very version the email shows."""
     import tablet_press.build
+    import tablet_press.preview.server
     import tablet_press.render.view
 
     made: list[str] = []
@@ -135,6 +136,7 @@ def test_one_view_per_save_feeds_the_email_and_the_pdf(
 
     monkeypatch.setattr(tablet_press.render.view, "issue_view", counted)
     monkeypatch.setattr(tablet_press.build, "issue_view", counted)
+    monkeypatch.setattr(tablet_press.preview.server, "issue_view", counted)
     running = start_preview(project / "issues" / SAMPLE)
     try:
         events = _stream(running)

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from tablet_press.render.pdf import Typeset
 
 
+# Lazy imports: WeasyPrint (render/pdf.py) and css-inline (render/email.py) load only when an issue is
+# typeset, so that validating never imports them.
+
+
 @dataclass
 class Built:
     slug: str

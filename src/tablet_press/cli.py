@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 
 import click
 
+# Lazy imports: each command imports the library it calls, so that `tablet --help` and `tablet validate`
+# load no more than they use (never WeasyPrint; tests/test_cli.py checks).
+
 F = TypeVar("F", bound=Callable[..., Any])
 ISSUE_TRACKER = "https://github.com/tablet-press/tablet-press/issues"
 
@@ -358,8 +361,8 @@ def verify() -> None:
 
     Always every issue, wherever you run it: it guards the whole archive, and is quick."""
     from tablet_press.bundle.project import load_project
+    from tablet_press.checks.publication import verify as run
     from tablet_press.checks.validate import validate as check
-    from tablet_press.site.publish import verify as run
 
     project = load_project(Path.cwd())
     report = check(project)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from tablet_press.bundle.inputrules import escape
+from tablet_press.inputrules import escape
 
 Severity = Literal["error", "warning"]
 

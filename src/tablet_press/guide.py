@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tablet_press.bundle.outline import OUTLINE
 from tablet_press.bundle.project import find_root
+from tablet_press.bundle.schema import json_schema
+from tablet_press.checks.doses import ISMP
+from tablet_press.checks.rules import RULES
 
 GUIDE = Path("docs") / "guide.md"  # in the project (this repository is one)
 FILES = (
@@ -84,8 +88,6 @@ def _table(schema: dict[str, Any]) -> list[str]:
 
 def field_reference() -> str:
     """Every field of every file, one table per part, from the JSON Schemas that `tablet schema` prints."""
-    from tablet_press.bundle.schema import json_schema
-
     schemas = {kind: json.loads(json_schema(kind)) for _, kind, _ in FILES}
     used: dict[str, list[str]] = {}  # part -> the files it is used in, in order
     for file, kind, _ in FILES:
@@ -107,9 +109,6 @@ def field_reference() -> str:
 
 def checks_reference() -> str:
     """The house-style checks (name, what each looks for, an example and its fix), then ISMP's list."""
-    from tablet_press.checks.doses import ISMP
-    from tablet_press.checks.rules import RULES
-
     rows = ["| check | what it looks for | instead of | write |", "|---|---|---|---|"]
     for name, rule in RULES.items():
         rows.append(f"| `{name}` | {_cell(rule.summary)} | `{rule.bad}` | `{rule.good}` |")
@@ -119,9 +118,19 @@ def checks_reference() -> str:
     return "\n".join(rows) + "\n"
 
 
+def parts_reference() -> str:
+    """The parts of an issue in print order, with where each part's text comes from (bundle/outline.py)."""
+    rows = ["| part | printed under | written in |", "|---|---|---|"]
+    for number, part in enumerate(OUTLINE, start=1):
+        where = [f"`{s.name}`" if "." in s.name else f"`{s.name}:` in `issue.yaml`" for s in part.sources]
+        rows.append(f"| {number} | {part.heading or '(no heading)'} | {', then '.join(where)} |")
+    return "\n".join(rows) + "\n"
+
+
 def updated(text: str) -> str:
     """The guide with its generated blocks rewritten (the text between each pair of markers)."""
-    for block, content in (("fields", field_reference()), ("checks", checks_reference())):
+    blocks = (("parts", parts_reference()), ("fields", field_reference()), ("checks", checks_reference()))
+    for block, content in blocks:
         begin, end = f"<!-- {block}:begin", f"<!-- {block}:end -->"
         match = re.search(rf"({re.escape(begin)}[^\n]*-->\n).*?(?={re.escape(end)})", text, re.S)
         if match is None:

@@ -69,8 +69,8 @@ def test_the_archive_and_publication_hashes_never_follow_a_link(tmp_path: Path) 
     """A link nobody references (assets/notes.txt -> a file elsewhere) is hashed as a link: what it
     points to is never read, so changing that file changes no hash."""
     from tablet_press.bundle.folder import load_bundle
+    from tablet_press.checks.publication import source_hashes
     from tablet_press.site.archive import issue_key
-    from tablet_press.site.publish import source_hashes
 
     project, bundle = _project(tmp_path)
     target = tmp_path / "outside.txt"

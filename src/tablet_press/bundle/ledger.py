@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tablet_press.errors import Problem
+from tablet_press.inputrules import printable_line
 
 LEDGER_FILE = "publications.json"
 ABOUT = (
@@ -31,7 +32,6 @@ ABOUT = (
     "Commit it: archive, validate and verify trust an issue's published/ folder only when it matches."
 )
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class Damaged(ValueError):
@@ -110,7 +110,7 @@ def safe_relative(name: str) -> bool:
     parts = name.split("/")
     return (
         bool(name)
-        and not _CONTROL.search(name)
+        and printable_line(name)
         and "\\" not in name
         and all(part not in ("", ".", "..") for part in parts)
         and PurePosixPath(name).as_posix() == name

@@ -29,10 +29,10 @@ try:
 except ImportError:  # PyYAML built without libyaml: the pure-Python parser does everything
     HAVE_LIBYAML = False
 
-from tablet_press.bundle.inputrules import CONTROL as _CONTROL
-from tablet_press.bundle.inputrules import CONTROL_HINT, MAX_NESTING
 from tablet_press.bundle.safefile import MAX_TEXT_BYTES, UnsafeFile, read_bundle_file, read_named_file
 from tablet_press.errors import Problem
+from tablet_press.inputrules import CONTROL as _CONTROL
+from tablet_press.inputrules import CONTROL_HINT, MAX_NESTING
 
 Path_ = tuple[str | int, ...]
 _NULLS = {"", "~", "null", "Null", "NULL"}

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from tablet_press.bundle.inputrules import header_problem
+from tablet_press.inputrules import header_problem
 
 ReferenceStyle = Literal["apa", "ama", "vancouver"]
 FontFamily = Literal["Source Sans Pro", "Source Serif Pro"]

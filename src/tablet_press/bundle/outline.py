@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class Source:
     """Where a part's text comes from: a markdown file of the bundle, or a field of issue.yaml."""
 
-    name: str  # "background.md", or the issue.yaml field "pearls"
+    name: str  # a file of the bundle ("background.md", "references.yaml"), or a field of issue.yaml
     about: str  # what it holds, for the scaffold, the guide and "unknown file" hints
 
     @property
@@ -63,7 +63,7 @@ OUTLINE: tuple[Part, ...] = (
         ),
     ),
     Part("bottom_line", "Bottom Line", (Source("bottom_line", "The bottom line, one point per bullet"),)),
-    Part("references", "References", (Source("references", "Every reference, from references.yaml"),)),
+    Part("references", "References", (Source("references.yaml", "Every reference, once"),)),
     Part("closing", "", (Source("closing.md", "After the references (e.g. a closing callout)"),)),
 )
 

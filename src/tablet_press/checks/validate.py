@@ -17,8 +17,8 @@ from tablet_press.bundle.outline import MarkdownText, markdown_texts
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 from tablet_press.checks.lint import lint
+from tablet_press.checks.publication import check_published
 from tablet_press.errors import Problem, did_you_mean
-from tablet_press.site.publish import check_published
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")

@@ -19,10 +19,15 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tablet_press.build import pdf_job, print_html
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.project import CONFIG_NAME, Project, find_root
+from tablet_press.bundle.project import CONFIG_NAME, Project, find_root, load_project
+from tablet_press.checks.validate import validate
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
 from tablet_press.preview.http import HOST, http_server
+from tablet_press.render.email import email_html
+from tablet_press.render.pdf import pdf_workers
+from tablet_press.render.view import issue_view
 
 if TYPE_CHECKING:
     from tablet_press.render.view import IssueView
@@ -151,9 +156,6 @@ class Preview:
                 self._changed.notify_all()
 
     def _render(self, generation: int) -> tuple[Snapshot, Job | None]:
-        from tablet_press.bundle.project import load_project
-        from tablet_press.checks.validate import validate
-        from tablet_press.render.view import issue_view
 
         slug = self.bundle_dir.name
         try:
@@ -178,9 +180,6 @@ class Preview:
     def _typeset(self) -> None:
         """Has the newest valid version typeset; saves made meanwhile wait for the next round."""
         from concurrent.futures.process import BrokenProcessPool
-
-        from tablet_press.build import pdf_job, print_html
-        from tablet_press.render.pdf import pdf_workers
 
         # Spawned, not forked: the preview already runs threads. A worker that dies is replaced.
         workers = None
@@ -324,7 +323,6 @@ def _internal(exc: Exception) -> str:
 
 def _email(bundle: Bundle, project: Project, view: IssueView) -> tuple[str, dict[str, tuple[str, bytes]]]:
     """The email as sent, with its inline images served from /cid/ and links opening a new tab."""
-    from tablet_press.render.email import email_html
 
     page, images = email_html(view, bundle, project)
     page = page.replace('src="cid:', 'src="/cid/').replace("<head>", '<head><base target="_blank">', 1)

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tablet_press.bundle.inputrules import MAX_NESTING
 from tablet_press.errors import Problem, ValidationFailed
+from tablet_press.inputrules import MAX_NESTING
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 

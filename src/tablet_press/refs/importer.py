@@ -20,13 +20,13 @@ from pydantic import ValidationError
 
 from tablet_press.bundle.atomic import write_files
 from tablet_press.bundle.folder import ISSUE_FILE, REFERENCES_FILE
-from tablet_press.bundle.inputrules import CONTROL_HINT, control_character
 from tablet_press.bundle.ledger import read_ledger
 from tablet_press.bundle.loader import dotted, load_yaml, read_text
 from tablet_press.bundle.model import Reference, References
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.schema import parse
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
+from tablet_press.inputrules import CONTROL_HINT, control_character
 from tablet_press.refs.formats import MONTHS, Raw, read_records, squash
 
 HEADER = "# yaml-language-server: $schema=../../schema/references.schema.json\n"

@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 from tablet_press.bundle import look
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.inputrules import header_problem
 from tablet_press.bundle.project import Project
 from tablet_press.checks.email_rules import problems
 from tablet_press.errors import BuildError
+from tablet_press.inputrules import header_problem
 from tablet_press.render.email_markdown import InlineImage, image_info
 from tablet_press.render.palette import css_values
 from tablet_press.render.view import IssueView, issue_view, render

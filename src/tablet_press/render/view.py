@@ -178,7 +178,7 @@ class _Texts:
 
 def issue_view(bundle: Bundle, project: Project) -> IssueView:
     """The view model of one issue."""
-    from tablet_press.refs.engine import bibliography, reference_url, short_cite
+    from tablet_press.refs.engine import bibliography, reference_url, short_cite  # citeproc-py: when used
 
     config = project.config
     issue = bundle.issue
@@ -239,7 +239,9 @@ def _parts(bundle: Bundle) -> tuple[PartView, ...]:
     def has(name: str) -> bool:
         if name.endswith(".md"):
             return name.removesuffix(".md") in bundle.prose
-        return bool(bundle.references if name == "references" else getattr(bundle.issue, name))
+        if name.endswith(".yaml"):  # references.yaml
+            return bool(bundle.references)
+        return bool(getattr(bundle.issue, name))
 
     return tuple(
         PartView(part.key, part.heading) for part in OUTLINE if any(has(s.name) for s in part.sources)
@@ -254,17 +256,22 @@ def tel_uri(number: str) -> str:
     return f"tel:+1{digits}" if len(digits) == 10 else f"tel:{digits}"
 
 
+def _is_html(name: str | None) -> bool:
+    """Every template is autoescaped but the plain-text ones (`*.txt.j2`), which are not HTML."""
+    return not (name or "").endswith(".txt.j2")
+
+
 @cache
 def environment(templates: tuple[Path, ...]) -> jinja2.Environment:
-    """The one Jinja environment per list of template folders: autoescaped, strict about undefined
-    names. The first folder holding a template wins (the project's, then tablet-press's defaults), and
-    `default/NAME` always names the default one, so that a project's template can extend the template
-    it overrides (pelican's ChoiceLoader + PrefixLoader)."""
+    """The one Jinja environment per list of template folders: autoescaped (plain-text templates
+    excepted), strict about undefined names. The first folder holding a template wins (the project's,
+    then tablet-press's defaults), and `default/NAME` always names the default one, so that a
+    project's template can extend the template it overrides (pelican's ChoiceLoader + PrefixLoader)."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(folder) for folder in templates]
     loaders.append(jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(templates[-1])}))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
+        autoescape=_is_html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

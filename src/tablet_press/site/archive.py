@@ -32,7 +32,8 @@ from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import bundle_entries, read_for_hash
 from tablet_press.errors import BuildError, Problem
 
-# Nothing heavy at import time: a rebuild with nothing changed only hashes files and reads the cache.
+# Lazy imports: nothing heavy at import time, since a rebuild with nothing changed only hashes files and
+# reads the cache; the pipeline (validation, views, WeasyPrint) loads when an issue is rebuilt.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -318,11 +319,11 @@ class _Run:
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
         """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
         from tablet_press.build import pdf_job, print_html
+        from tablet_press.checks.publication import frozen_outputs
         from tablet_press.checks.validate import validate
         from tablet_press.errors import ValidationFailed
         from tablet_press.render.view import issue_view, render
         from tablet_press.site.pages import entry
-        from tablet_press.site.publish import frozen_outputs
 
         project = self.project
         checked = validate(project, [project.issues_dir / slug])

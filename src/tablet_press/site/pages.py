@@ -15,8 +15,8 @@ from urllib.parse import quote
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import Correction
 from tablet_press.bundle.project import Project
+from tablet_press.checks.publication import published_on
 from tablet_press.render.view import template
-from tablet_press.site.publish import published_on
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ def header_problem(text: str) -> str | None:
     return None
 
 
+def printable_line(text: str) -> bool:
+    """Whether `text` holds no control character, tab or line break (a file name as tablet writes it)."""
+    return not _UNPRINTABLE.search(text)
+
+
 def escape(text: str) -> str:
     """`text` with control characters and line breaks written as escapes (\\u202e, \\n), for messages."""
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
