@@ -162,8 +162,9 @@ def test_allowed_schemes_become_links(text: str, expected: str) -> None:
 
 
 def test_an_image_keeps_its_source_alt_and_title() -> None:
-    assert html('![a *chart*](assets/x.png "Doses")') == (
-        '<p><img src="assets/x.png" alt="a chart" title="Doses" /></p>\n'
+    # The markup around the image may grow (a figure, a caption); the image itself is this.
+    assert '<img src="assets/x.png" alt="a chart" title="Doses" />' in html(
+        '![a *chart*](assets/x.png "Doses")'
     )
 
 
