@@ -53,7 +53,7 @@ def warm(root: Path, reps: int) -> dict[str, Any]:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from tablet_press.build import build, print_html
+    from tablet_press.build import build, pdf_job, print_html
     from tablet_press.bundle.project import load_project
     from tablet_press.checks.validate import validate
     from tablet_press.render.fonts import font_face_css
@@ -62,11 +62,14 @@ def warm(root: Path, reps: int) -> dict[str, Any]:
     project = load_project(root)
     bundle = validate(project).bundles[0]
     html = print_html(bundle, project)
+    job = pdf_job(bundle, project, html).keywords
     fonts = project.config.brand.fonts
     config = FontConfiguration()
     sheet = CSS(string=font_face_css([fonts.body, fonts.headings]), font_config=config)
-    identity = html.replace(project.root.resolve().as_uri(), "")
-    identifier = hashlib.sha256(identity.encode()).hexdigest()[:32].encode()
+    identifier = hashlib.sha256(job["identity"].encode()).hexdigest()[:32].encode()
+    # WeasyPrint's own fetcher reads the real files: the HTML names them so (the sample's images are
+    # SVG, which WeasyPrint does not name by URL, so the bytes are still ours).
+    html = job["mounts"].unmapped(html)
     out = Path(tempfile.mkdtemp(prefix="tablet-bench-warm-"))
 
     def ours() -> None:

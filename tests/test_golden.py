@@ -24,9 +24,6 @@ from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURE_BUNDLES = ("minimal", "figures")
-# WeasyPrint's PDF of an issue with images changes with the folder it is built in (and so does the .eml,
-# which attaches it); the test builds in a temporary folder, so these are compared by their text parts.
-FOLDER_DEPENDENT = {"figures"}
 
 
 def build_all(dest: Path) -> dict[str, dict[str, bytes]]:
@@ -45,7 +42,7 @@ def expected_digests(built: dict[str, dict[str, bytes]]) -> dict[str, dict[str, 
         slug: {
             name: hashlib.sha256(data).hexdigest()
             for name, data in sorted(files.items())
-            if name.endswith((".pdf", ".eml")) and slug not in FOLDER_DEPENDENT
+            if name.endswith((".pdf", ".eml"))
         }
         for slug, files in sorted(built.items())
     }

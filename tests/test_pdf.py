@@ -205,6 +205,39 @@ def test_the_fetcher_refuses_everything_outside_the_allowed_folders(tmp_path: Pa
             )
 
 
+def test_mounted_urls_map_to_the_real_files_and_pass_the_same_checks(tmp_path: Path) -> None:
+    """The print HTML names files under fixed URLs (file:///tablet/<name>/, so that the PDF does not
+    depend on the project's folder); the fetcher serves the real file behind one, refuses what it would
+    refuse by its real path, and names the real path when it refuses."""
+    from tablet_press.render.pdf import Mounts, Refused, make_fetcher
+
+    issue, look = tmp_path / "issue", tmp_path / "look"
+    (issue / "assets").mkdir(parents=True)
+    look.mkdir()
+    (issue / "assets" / "a.png").write_bytes(b"png")
+    (look / "print.css").write_text("p {}")
+    (issue / "secret.txt").write_text("not an asset")
+    (issue / "assets" / "link.png").symlink_to(look / "print.css")  # allowed target, but a link
+    mounts = Mounts((("issue", issue), ("look", look)))
+    assert mounts.url(issue) == "file:///tablet/issue/"
+    assert mounts.url(look / "print.css") == "file:///tablet/look/print.css"
+    assert mounts.url(tmp_path / "elsewhere x.png") == (tmp_path / "elsewhere x.png").as_uri()
+    fetcher = make_fetcher([issue / "assets", look], issue, mounts)
+    assert fetcher.fetch("file:///tablet/issue/assets/a.png").read() == b"png"
+    assert fetcher.fetch("file:///tablet/look/print.css").read() == b"p {}"
+    for url, reason in [
+        ("file:///tablet/issue/secret.txt", f"'{issue}/secret.txt' is outside"),
+        ("file:///tablet/issue/assets/%2e%2e/secret.txt", "secret.txt' is outside"),
+        ("file:///tablet/look/%2e%2e/issue/secret.txt", "secret.txt' is outside"),
+        ("file:///tablet/issue/assets/link.png", f"'{issue}/assets/link.png'"),  # read link-free
+        ("file:///tablet/issue/assets/missing.png", f"'{issue}/assets/missing.png' does not exist"),
+        ("file:///tablet/other/x.png", "'/tablet/other/x.png' is outside"),
+    ]:
+        with pytest.raises(Refused) as caught:
+            fetcher.fetch(url)
+        assert reason in str(caught.value), url
+
+
 def test_a_fifo_inside_the_allowed_folder_is_refused(tmp_path: Path) -> None:
     import os
 

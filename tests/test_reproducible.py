@@ -1,7 +1,9 @@
 """Byte-reproducible outputs as a user meets them: two builds in separate processes, at least a second
 apart, from project copies in different folders, give identical files, with HarfBuzz's font subsetter
 and without it (WeasyPrint's fontTools fallback, which dates each font unless SOURCE_DATE_EPOCH is set).
-Builds within one process prove nothing here: the clock and the process's state are shared."""
+The copies have a PNG logo and an issue with images (WeasyPrint names a raster image in the PDF by its
+URL, which once held the project's folder). Builds within one process prove nothing here: the clock and
+the process's state are shared."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ FORCE_FONTTOOLS = (
     "main()\n"
 )
 PATHS = ("harfbuzz", "fonttools")
+ISSUES = (SAMPLE, "figures")  # the sample, and a fixture with two images in its assets/
 
 
 def _start(project: Path, path: str) -> subprocess.Popen[str]:
@@ -62,11 +65,22 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+def _copy(dest: Path) -> Path:
+    """A project with the sample and the figures fixture, and a raster logo (brand/logo.png)."""
+    project = copy_project(dest)
+    shutil.copytree(FIXTURES / "good" / "figures", project / "issues" / "figures")
+    config = project / "tablet.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "logo: logo.svg" in text and (project / "brand" / "logo.png").is_file()
+    config.write_text(text.replace("logo: logo.svg", "logo: logo.png"), encoding="utf-8")
+    return project
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Each path built twice, in separate processes, more than a second apart, from two project copies
-    in different folders: {path: (first files, second files, first stderr)}."""
-    first, second = (copy_project(tmp_path_factory.mktemp(name) / "project") for name in ("one", "two"))
+    in different folders: {path: (first files, second files, first stderr)}, files {slug: {name: bytes}}."""
+    first, second = (_copy(tmp_path_factory.mktemp(name) / "project") for name in ("one", "two"))
     found: dict[str, Any] = {}
     stderr: dict[str, str] = {}
     for project in (first, second):
@@ -75,17 +89,32 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             out, err = process.communicate(timeout=300)
             assert process.returncode == 0, out + err
             stderr.setdefault(path, err)
-            found.setdefault(path, []).append(_files(project / f"out-{path}" / SAMPLE))
+            built = {slug: _files(project / f"out-{path}" / slug) for slug in ISSUES}
+            found.setdefault(path, []).append(built)
         if project is first:
             time.sleep(1.1)  # fontTools stamps whole seconds: the second builds see another second
     return {path: (*found[path], stderr[path]) for path in PATHS}
 
 
+@pytest.mark.parametrize("slug", ISSUES)
 @pytest.mark.parametrize("path", PATHS)
-def test_two_builds_in_separate_processes_give_identical_bytes(builds: dict[str, Any], path: str) -> None:
-    one, two, _ = builds[path]
-    assert sorted(one) == sorted(f"{SAMPLE}.{kind}" for kind in ("eml", "html", "pdf", "txt"))
+def test_two_builds_in_separate_processes_give_identical_bytes(
+    builds: dict[str, Any], path: str, slug: str
+) -> None:
+    one, two = builds[path][0][slug], builds[path][1][slug]
+    assert sorted(one) == sorted(f"{slug}.{kind}" for kind in ("eml", "html", "pdf", "txt"))
     assert {name: one[name] == two[name] for name in one} == dict.fromkeys(one, True)
+
+
+def test_the_images_and_the_logo_are_in_the_pdf(builds: dict[str, Any]) -> None:
+    """Raster images really are drawn (else the test above proves little): the logo on each page, the
+    two figures too in the figures fixture, each a distinct image XObject."""
+    for slug, images in ((SAMPLE, 1), ("figures", 3)):
+        reader = pypdf.PdfReader(io.BytesIO(builds["harfbuzz"][0][slug][f"{slug}.pdf"]))
+        names = set()
+        for page in reader.pages:
+            names |= set(page["/Resources"].get("/XObject", {}))
+        assert len(names) == images, (slug, names)
 
 
 def _font_dates(data: bytes) -> set[int]:
@@ -102,7 +131,8 @@ def _font_dates(data: bytes) -> set[int]:
 
 
 def test_the_fonttools_path_really_ran_and_dates_the_fonts_from_the_issue(builds: dict[str, Any]) -> None:
-    harfbuzz, fonttools = builds["harfbuzz"][0][f"{SAMPLE}.pdf"], builds["fonttools"][0][f"{SAMPLE}.pdf"]
+    harfbuzz = builds["harfbuzz"][0][SAMPLE][f"{SAMPLE}.pdf"]
+    fonttools = builds["fonttools"][0][SAMPLE][f"{SAMPLE}.pdf"]
     assert harfbuzz != fonttools  # a different subsetter ran, so the forcing worked
     assert _font_dates(fonttools) == {calendar.timegm(ISSUE_DATE.timetuple())}
 

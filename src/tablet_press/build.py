@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from tablet_press.render.email import EmailEdition
-    from tablet_press.render.pdf import Typeset
+    from tablet_press.render.pdf import Mounts, Typeset
 
 
 # Lazy imports: WeasyPrint (render/pdf.py) and css-inline (render/email.py) load only when an issue is
@@ -37,10 +37,20 @@ class Built:
 
 
 def print_html(bundle: Bundle, project: Project, view: IssueView | None = None) -> str:
+    """The issue as HTML for WeasyPrint; it names the logo and stylesheet by their mounted URLs."""
     view = view if view is not None else issue_view(bundle, project)
-    logo = look.find(project, "brand", project.config.brand.logo).as_uri()
-    css = look.find(project, "styles", "print.css").as_uri()
+    mounts = _mounts(bundle, project)
+    logo = mounts.url(look.find(project, "brand", project.config.brand.logo))
+    css = mounts.url(look.find(project, "styles", "print.css"))
     return render("print.html.j2", view, project, logo_url=logo, stylesheet_url=css)
+
+
+def _mounts(bundle: Bundle, project: Project) -> Mounts:
+    """The folders a PDF reads from, under URLs that do not say where they are on disk (see pdf.Mounts):
+    the issue (its images), the project (its own look) and tablet-press's default look."""
+    from tablet_press.render.pdf import Mounts
+
+    return Mounts((("issue", bundle.path), ("project", project.root), ("defaults", look.defaults_root())))
 
 
 def issue_pdf(bundle: Bundle, project: Project, html: str | None = None) -> bytes:
@@ -54,6 +64,7 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[Typeset]:
     from tablet_press.render import pdf
 
     fonts = project.config.brand.fonts
+    mounts = _mounts(bundle, project)
     return partial(
         pdf.typeset,
         html,
@@ -65,7 +76,10 @@ def pdf_job(bundle: Bundle, project: Project, html: str) -> partial[Typeset]:
         ],
         fonts=[fonts.body, fonts.headings],
         what=f"issues/{bundle.slug}",
-        identity=html.replace(project.root.resolve().as_uri(), ""),
+        mounts=mounts,
+        # The project's URL left out, as when the HTML named the project's real folder: the identifiers
+        # of PDFs made before the mounts stay as they were.
+        identity=html.replace(mounts.url(project.root).rstrip("/"), ""),
         seconds=pdf.RENDER_SECONDS,  # read here, so that a spawned worker keeps this process's limit
         day=bundle.issue.date,
         root=project.root,

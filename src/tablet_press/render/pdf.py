@@ -16,16 +16,16 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from tablet_press.bundle.model import FontFamily
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file, read_named_file
-from tablet_press.errors import BuildError, Problem
+from tablet_press.errors import BuildError, Problem, display_path
 from tablet_press.render import weasylog
 from tablet_press.render.fonts import font_face_css
 
@@ -45,10 +45,56 @@ class Refused(Exception):
     """A resource the locked-down fetcher will not serve."""
 
 
-def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None) -> Any:
+VIRTUAL = "/tablet/"  # every mounted folder's URL is file:///tablet/<name>/
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """Real folders shown to WeasyPrint under fixed URLs, file:///tablet/<name>/, which the fetcher maps
+    back. WeasyPrint writes what it derives from a URL into the PDF (a raster image's XObject is named
+    by the md5 of its URL: weasyprint/images.py), so with real file: URLs the PDF of an issue with an
+    image differed between two copies of one project. Picklable, so that it travels to pdf_workers."""
+
+    folders: tuple[tuple[str, Path], ...] = ()
+
+    def url(self, path: Path) -> str:
+        """The file: URL to give WeasyPrint for `path`: under the first mounted folder holding it,
+        else its real URL (which works, but is not the same from another folder)."""
+        asked = os.path.abspath(path)
+        for name, folder in self.folders:
+            real = os.path.abspath(folder)
+            if asked == real or asked.startswith(real.rstrip(os.sep) + os.sep):
+                relative = Path(asked).relative_to(real).as_posix()
+                return f"file://{VIRTUAL}{name}/" + ("" if relative == "." else quote(relative))
+        return Path(asked).as_uri()
+
+    def real(self, path: str) -> str:
+        """The real path that the (unquoted) path of a file: URL names; any other path as it is."""
+        for name, folder in self.folders:
+            prefix = f"{VIRTUAL}{name}/"
+            if path.startswith(prefix):
+                return os.path.join(os.path.abspath(folder), path[len(prefix) :])
+        return path
+
+    def unmapped(self, text: str) -> str:
+        """`text` (WeasyPrint's words) naming real file: URLs instead of the mounted ones."""
+        for name, folder in self.folders:
+            text = text.replace(f"file://{VIRTUAL}{name}/", Path(os.path.abspath(folder)).as_uri() + "/")
+        return text
+
+    def shown(self, problem: Problem, root: Path | None) -> Problem:
+        """A warning of WeasyPrint's naming the real stylesheet (relative to `root`), not the mounted one."""
+        where = problem.file
+        if where.startswith(VIRTUAL):
+            where = display_path(Path(self.real(where)), root)
+        return replace(problem, file=where, message=self.unmapped(problem.message))
+
+
+def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None, mounts: Mounts = Mounts()) -> Any:
     """A WeasyPrint URLFetcher serving only regular files inside `allowed` folders (after resolving
     symlinks): no network, no data: URLs, no files elsewhere, no FIFOs or devices. A file inside the
-    untrusted `bundle` is read by safefile.read_bundle_file, through no link at all."""
+    untrusted `bundle` is read by safefile.read_bundle_file, through no link at all. A URL of one of
+    the `mounts` names the real file it maps to, which must pass the same checks."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [Path(os.path.realpath(p)) for p in allowed]
@@ -61,15 +107,25 @@ def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None) -> Any:
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             try:
-                path = self._check(url)
+                asked = self._asked(url)
+                path = self._check(asked)
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, body=self._read(url, path), headers={"Content-Type": kind})
+                return URLFetcherResponse(url, body=self._read(asked, path), headers={"Content-Type": kind})
             except Refused as exc:
                 self.refused.append(f"{exc}")
                 raise
 
-        def _read(self, url: str, path: Path) -> bytes:
-            asked = Path(os.path.abspath(unquote(urlsplit(url).path)))
+        def _asked(self, url: str) -> str:
+            """The real path a URL asks for, mounts mapped back; the checks all apply to it."""
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                raise Refused(
+                    f"'{url[:80]}' is not a local file of the issue (network and data: URLs are refused)"
+                )
+            return mounts.real(unquote(parts.path))
+
+        def _read(self, asked_for: str, path: Path) -> bytes:
+            asked = Path(os.path.abspath(asked_for))
             try:
                 if untrusted is not None and untrusted in asked.parents:
                     relative = asked.relative_to(untrusted).as_posix()
@@ -78,13 +134,7 @@ def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None) -> Any:
             except UnsafeFile as exc:
                 raise Refused(f"'{asked}': {exc.message}") from None
 
-        def _check(self, url: str) -> Path:
-            parts = urlsplit(url)
-            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-                raise Refused(
-                    f"'{url[:80]}' is not a local file of the issue (network and data: URLs are refused)"
-                )
-            asked = unquote(parts.path)
+        def _check(self, asked: str) -> Path:
             path = Path(os.path.realpath(asked))
             if not any(path == root or root in path.parents for root in roots):
                 leads = f" (a link to '{path}')" if str(path) != os.path.normpath(asked) else ""
@@ -221,6 +271,7 @@ def typeset(
     allowed: Sequence[Path],
     fonts: Sequence[FontFamily],
     what: str,
+    mounts: Mounts = Mounts(),
     identity: str = "",
     seconds: int | None = None,
     day: date | None = None,
@@ -230,14 +281,15 @@ def typeset(
     stylesheet it names (shown relative to `root`, the project); raises BuildError naming every
     resource that failed.
 
-    `identity` seeds the PDF's file identifier, so the same issue gives the same bytes wherever the
-    project lives on disk (the HTML itself holds absolute file: URLs). `seconds` is the time limit
+    `base_url` is the issue's folder, shown to WeasyPrint under its URL in `mounts` (as the HTML should
+    name every other file), so that the same issue gives the same bytes wherever the project lives on
+    disk. `identity` (default: the HTML) seeds the PDF's file identifier. `seconds` is the time limit
     (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere.
     `day` (the issue's date; default 1970-01-01) dates the embedded fonts, so that the bytes do not
     depend on when the PDF is made, whichever subsetter WeasyPrint uses (see _source_date)."""
     from weasyprint import CSS, HTML
 
-    fetcher = make_fetcher(allowed, base_url)  # base_url is the bundle: its files are read link-free
+    fetcher = make_fetcher(allowed, base_url, mounts)  # base_url is the bundle: its files are read link-free
     config = _font_config()
     with (
         weasylog.collect(what, root) as log,
@@ -245,7 +297,7 @@ def typeset(
         _time_limit(seconds or RENDER_SECONDS, what),
     ):
         sheets = [CSS(string=font_face_css(list(fonts)), font_config=config, url_fetcher=fetcher)]
-        document = HTML(string=html, base_url=str(base_url) + "/", url_fetcher=fetcher)
+        document = HTML(string=html, base_url=mounts.url(base_url).rstrip("/") + "/", url_fetcher=fetcher)
         pdf = document.write_pdf(
             stylesheets=sheets,
             font_config=config,
@@ -253,11 +305,11 @@ def typeset(
             pdf_identifier=hashlib.sha256((identity or html).encode()).hexdigest()[:32].encode(),
         )
     # WeasyPrint also logs each refusal ("Failed to load ...: Refused: ..."): say each once.
-    failures = fetcher.refused + [e for e in log.errors if "Refused: " not in e]
+    failures = fetcher.refused + [mounts.unmapped(e) for e in log.errors if "Refused: " not in e]
     if failures:
         raise BuildError(f"{what}: the PDF could not be made:\n  " + "\n  ".join(failures))
     assert isinstance(pdf, bytes)
-    return Typeset(pdf, tuple(log.problems))
+    return Typeset(pdf, tuple(mounts.shown(p, root) for p in log.problems))
 
 
 @contextmanager
