@@ -147,7 +147,7 @@ def off_label(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[F
 
 _COMMENT_AFTER = re.compile(r"[ \t]+(#.*)$")
 _NOT_WORDS = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?|true|false|yes|no|on|off", re.I)
-_IGNORE_COMMENT = re.compile(r"#\s*tablet:\s*ignore\[")
+_IGNORE_COMMENT = re.compile(r"#\s*tablet: *ignore\b")  # a malformed one is an [ignore] warning
 
 
 def comments_in_text(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:
