@@ -303,3 +303,102 @@ def test_the_cross_checks_warnings_can_be_ignored_with_a_reason(tmp_path: Path) 
     assert _house_style(project) == [
         w for w in shifted if w[:2] not in (("issue.yaml", 123), ("references.yaml", 22))
     ]
+
+
+# Clinical names that are not abbreviations to define (each must not warn)...
+CLINICAL_NAMES = [
+    "CYP2A6",
+    "CYP3A4",
+    "CYP1A2",
+    "CYP2D6",
+    "CYP2C9",
+    "CYP2C19",
+    "CYP2B6",
+    "CYP3A5",
+    "CYP3A",
+    "CYP450",
+    "CYP2C19*2",
+    "UGT1A1",
+    "UGT2B7",
+    "UGT1A1*28",
+    "HLA-B*5801",
+    "HLA-B*1502",
+    "HLA-B*58:01",
+    "HLA-A*3101",
+    "HLA-DQB1*0602",
+    "ABCB1",
+    "SLCO1B1",
+    "OPRM1",
+    "VKORC1",
+    "TPMT",
+    "DPYD",
+    "COMT",
+    "G6PD",
+    "QT",
+    "QTc",
+    "QTcF",
+    "QTcB",
+    "5-HT3",
+    "5-HT2A",
+    "5-HT1B",
+    "5-HT",
+    "D2",
+    "H1",
+    "M1",
+    "NK1",
+    "CB1",
+    "CB2",
+    "TLR4",
+    "GABA-A",
+    "NMDA",
+    "AMPA",
+    "eGFR",
+    "INR",
+    "CrCl",
+    "HbA1c",
+    "IgG",
+    "IgE",
+    "mRNA",
+    "DNA",
+    "ATP",
+    "cAMP",
+    "pH",
+    "pKa",
+    "Cmax",
+    "Tmax",
+    "IC50",
+    "ED50",
+    "SpO2",
+    "PaCO2",
+    "FiO2",
+    "KCl",
+    "NaCl",
+    "NaHCO3",
+    "CO2",
+]
+# ...next to abbreviations that the text never defines (each must still warn, once, in order).
+UNDEFINED = ["MS", "QOL", "CRPS", "LDN", "RCT", "BPI", "NRS", "COPD", "OUD", "MOR", "PHQ9", "IBD"]
+
+
+def test_clinical_names_are_not_abbreviations_but_undefined_ones_still_warn(tmp_path: Path) -> None:
+    assert len(CLINICAL_NAMES) >= 50
+    words = [w for pair in zip(CLINICAL_NAMES, UNDEFINED * 6, strict=False) for w in pair]
+    project = copy_project(tmp_path / "p", bundles=())
+    text = "".join(f"Patients with {word} were seen.\n" for word in words)
+    found = [(line, rule) for _, line, _, rule in _write(project, "corpus", text)]
+    lines = [i + 1 for i, word in enumerate(words) if word in UNDEFINED]
+    assert found == [(line, "undefined-abbreviation") for line in lines[: len(UNDEFINED)]]
+    report = validate(load_project(project), None)
+    assert [p.message for p in report.warnings][:2] == [
+        "[undefined-abbreviation] 'MS' is used before it is defined; in palliative care MS also reads as"
+        " morphine sulfate",
+        "[undefined-abbreviation] 'QOL' is used before it is defined",
+    ]
+
+
+@pytest.mark.parametrize("name", CLINICAL_NAMES)
+def test_a_clinical_name_alone_is_no_abbreviation(name: str) -> None:
+    from tablet_press.checks.style import _CLINICAL, _TOKEN, _abbreviation
+
+    masked = _CLINICAL.sub(lambda m: " " * len(m[0]), f"the {name}-mediated ({name}), {name}.")
+    assert [w for w in _TOKEN.findall(masked) if _abbreviation(w)] == []
