@@ -42,7 +42,7 @@ def test_strict_turns_warnings_into_failure(project: Path, run: Callable[..., Re
     assert run("validate", cwd=project).exit_code == 0
     result = run("validate", "--strict", cwd=project)
     assert result.exit_code == 1
-    assert "warning: reference 'brown2009' is neither cited nor summarised" in result.stdout
+    assert "warning: [unused-reference] reference 'brown2009' is neither cited" in result.stdout
 
 
 def test_outside_a_project(tmp_path: Path, run: Callable[..., Result]) -> None:

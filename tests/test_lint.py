@@ -46,8 +46,17 @@ SEED_PROBLEMS = [
     ("mechanism.md", 1, 23, "dose-spacing", "50mg-150mg"),
     ("mechanism.md", 1, 167, "dose-spacing", "1-5mg"),
 ]
-# Warnings from validate's other checks, there before the house style (test_sample_bundle.py).
-OTHER_WARNINGS = 6
+# Warnings of validate's cross-checks, which have names too (test_sample_bundle.py).
+CROSS_CHECKS = [
+    ("issue.yaml", 81, 16, "study-heading", ">-"),  # the seed's heading: "in patients"
+    ("issue.yaml", 123, 16, "study-heading", "Low-Dose Naltrexone (LDN) –"),
+    ("references.yaml", 21, 7, "unused-reference", "brown2009"),
+    ("references.yaml", 69, 7, "unused-reference", "kim2020"),
+    ("references.yaml", 118, 7, "unused-reference", "trofimovitch2019"),
+    ("references.yaml", 155, 7, "unused-reference", "younger2014"),
+]
+
+_SAMPLE_WARNINGS = sorted(SEED_PROBLEMS + CROSS_CHECKS, key=lambda entry: entry[:3])
 
 
 def _rule(message: str) -> str:
@@ -62,16 +71,16 @@ def _house_style(root: Path) -> list[tuple[str, int, int, str]]:
 
 
 def test_the_sample_warns_of_exactly_the_seeds_real_problems() -> None:
-    assert _house_style(ROOT) == [entry[:4] for entry in SEED_PROBLEMS]
+    assert _house_style(ROOT) == [entry[:4] for entry in _SAMPLE_WARNINGS]
     report = validate(load_project(ROOT), None)
-    assert len(report.warnings) == len(SEED_PROBLEMS) + OTHER_WARNINGS
+    assert len(report.warnings) == len(_SAMPLE_WARNINGS)  # every warning names its check
     closing = next(p for p in report.warnings if p.file.endswith("closing.md"))
     assert closing.message == (
         f"[repeated-callout] this CLINICAL PEARL repeats the one at issues/{SAMPLE}/issue.yaml:91"
     )
 
 
-@pytest.mark.parametrize("file, line, col, rule, found", SEED_PROBLEMS)
+@pytest.mark.parametrize("file, line, col, rule, found", SEED_PROBLEMS + CROSS_CHECKS)
 def test_each_seed_problem_points_at_its_text(file: str, line: int, col: int, rule: str, found: str) -> None:
     source = (ROOT / "issues" / SAMPLE / file).read_text(encoding="utf-8").split("\n")
     assert source[line - 1][col - 1 :].startswith(found)
@@ -117,8 +126,8 @@ def test_the_passing_ignore_fixture_warns_without_its_ignores(tmp_path: Path) ->
     project = copy_project(tmp_path / "p", bundles=())
     bundle = _lay(project, "ignore", LINT / "ignore" / "pass")
     for file in (bundle / "background.md", bundle / "issue.yaml"):
-        text = re.sub(r"\[//\]: # \(tablet: ignore\[[^\]]*\]\)\n", "", file.read_text(encoding="utf-8"))
-        file.write_text(re.sub(r"#[^\n]*tablet: ignore\[[^\]]*\]", "#", text), encoding="utf-8")
+        text = re.sub(r"\[//\]: # \(tablet: ignore\[[^\n]*\n", "", file.read_text(encoding="utf-8"))
+        file.write_text(re.sub(r"#[^\n]*tablet: ignore\[[^\n]*", "#", text), encoding="utf-8")
     assert _house_style(project) == [
         ("background.md", 1, 16, "dose-spacing"),
         ("background.md", 1, 31, "dose-range"),
@@ -157,7 +166,7 @@ def test_an_ignore_in_the_sample_silences_one_occurrence_and_prints_nothing(tmp_
     before = "        summary:\n          - >-\n            Two clinical"
     marked = text.replace(before, before.replace(">-", ">-  # tablet: ignore[microgram] (as the review)"))
     issue.write_text(marked, encoding="utf-8")
-    expected = [p[:4] for p in SEED_PROBLEMS if p[3] not in ("repeated-callout", "microgram")]
+    expected = [p[:4] for p in _SAMPLE_WARNINGS if p[3] not in ("repeated-callout", "microgram")]
     assert _house_style(project) == expected
     loaded = load_project(project)
     report = validate(loaded, None)
@@ -257,3 +266,139 @@ def test_warnings_name_their_field_as_errors_do(project: Path) -> None:
     assert "literature[1].studies[1].title" in fields  # a heading unlike its paper's title
     assert "pearls[0]" in fields and "literature[4].note" in fields
     assert not [f for f in fields if re.search(r"\.\d", f)], fields
+
+
+def test_an_ignore_gives_its_reason_on_the_same_line(tmp_path: Path, run: Callable[..., Result]) -> None:
+    """As the guide asks: the reason after the brackets, in markdown and in YAML; it still silences."""
+    project = copy_project(tmp_path / "p", bundles=())
+    text = "[//]: # (tablet: ignore[dose-spacing] the trial's own words)\nGive 4.5mg nightly.\n"
+    assert _write(project, "reason", text) == []
+    # A reason in ( ) ends the link definition early: the line would print, so it is a warning.
+    _write(project, "reason", "Intro.\n\n[//]: # (tablet: ignore[dose-spacing] (as quoted))\n\nGive 3mg.\n")
+    result = run("validate", "issues/reason", cwd=project)
+    assert (
+        "issues/reason/background.md:3:10: warning: [ignore] this ignore's reason holds '(' or ')', so it"
+        " silences nothing and the line would be printed (write [//]: # (tablet: ignore[dose-spacing] the"
+        " trial's own words))\n"
+    ) in result.stdout
+    assert "issues/reason/background.md:5:6: warning: [dose-spacing]" in result.stdout
+
+
+def test_the_cross_checks_warnings_can_be_ignored_with_a_reason(tmp_path: Path) -> None:
+    """A study heading kept on purpose and a reference kept for later: each answered where it stands."""
+    project = copy_project(tmp_path / "p")
+    bundle = project / "issues" / SAMPLE
+    issue = bundle / "issue.yaml"
+    text = issue.read_text(encoding="utf-8")
+    heading = "        title: Low-Dose Naltrexone (LDN) – Review of Therapeutic Utilization\n"
+    assert heading in text
+    issue.write_text(text.replace(heading, heading[:-1] + "  # tablet: ignore[study-heading] seed's\n"))
+    references = bundle / "references.yaml"
+    text = references.read_text(encoding="utf-8")
+    kept = "# tablet: ignore[unused-reference] cited in the next issue\n- id: brown2009\n"
+    references.write_text(text.replace("- id: brown2009\n", kept), encoding="utf-8")
+    shifted = [
+        (f, line + (f == "references.yaml" and line > 20), c, r) for f, line, c, r, _ in _SAMPLE_WARNINGS
+    ]
+    assert _house_style(project) == [
+        w for w in shifted if w[:2] not in (("issue.yaml", 123), ("references.yaml", 22))
+    ]
+
+
+# Clinical names that are not abbreviations to define (each must not warn)...
+CLINICAL_NAMES = [
+    "CYP2A6",
+    "CYP3A4",
+    "CYP1A2",
+    "CYP2D6",
+    "CYP2C9",
+    "CYP2C19",
+    "CYP2B6",
+    "CYP3A5",
+    "CYP3A",
+    "CYP450",
+    "CYP2C19*2",
+    "UGT1A1",
+    "UGT2B7",
+    "UGT1A1*28",
+    "HLA-B*5801",
+    "HLA-B*1502",
+    "HLA-B*58:01",
+    "HLA-A*3101",
+    "HLA-DQB1*0602",
+    "ABCB1",
+    "SLCO1B1",
+    "OPRM1",
+    "VKORC1",
+    "TPMT",
+    "DPYD",
+    "COMT",
+    "G6PD",
+    "QT",
+    "QTc",
+    "QTcF",
+    "QTcB",
+    "5-HT3",
+    "5-HT2A",
+    "5-HT1B",
+    "5-HT",
+    "D2",
+    "H1",
+    "M1",
+    "NK1",
+    "CB1",
+    "CB2",
+    "TLR4",
+    "GABA-A",
+    "NMDA",
+    "AMPA",
+    "eGFR",
+    "INR",
+    "CrCl",
+    "HbA1c",
+    "IgG",
+    "IgE",
+    "mRNA",
+    "DNA",
+    "ATP",
+    "cAMP",
+    "pH",
+    "pKa",
+    "Cmax",
+    "Tmax",
+    "IC50",
+    "ED50",
+    "SpO2",
+    "PaCO2",
+    "FiO2",
+    "KCl",
+    "NaCl",
+    "NaHCO3",
+    "CO2",
+]
+# ...next to abbreviations that the text never defines (each must still warn, once, in order).
+UNDEFINED = ["MS", "QOL", "CRPS", "LDN", "RCT", "BPI", "NRS", "COPD", "OUD", "MOR", "PHQ9", "IBD"]
+
+
+def test_clinical_names_are_not_abbreviations_but_undefined_ones_still_warn(tmp_path: Path) -> None:
+    assert len(CLINICAL_NAMES) >= 50
+    words = [w for pair in zip(CLINICAL_NAMES, UNDEFINED * 6, strict=False) for w in pair]
+    project = copy_project(tmp_path / "p", bundles=())
+    text = "".join(f"Patients with {word} were seen.\n" for word in words)
+    found = [(line, rule) for _, line, _, rule in _write(project, "corpus", text)]
+    lines = [i + 1 for i, word in enumerate(words) if word in UNDEFINED]
+    assert found == [(line, "undefined-abbreviation") for line in lines[: len(UNDEFINED)]]
+    report = validate(load_project(project), None)
+    assert [p.message for p in report.warnings][:2] == [
+        "[undefined-abbreviation] 'MS' is used before it is defined; in palliative care MS also reads as"
+        " morphine sulfate",
+        "[undefined-abbreviation] 'QOL' is used before it is defined",
+    ]
+
+
+@pytest.mark.parametrize("name", CLINICAL_NAMES)
+def test_a_clinical_name_alone_is_no_abbreviation(name: str) -> None:
+    from tablet_press.checks.style import _CLINICAL, _TOKEN, _abbreviation
+
+    masked = _CLINICAL.sub(lambda m: " " * len(m[0]), f"the {name}-mediated ({name}), {name}.")
+    assert [w for w in _TOKEN.findall(masked) if _abbreviation(w)] == []

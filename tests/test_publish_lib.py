@@ -16,19 +16,18 @@ import pytest
 from tablet_press.bundle.folder import Bundle, load_bundle
 from tablet_press.bundle.ledger import sha256
 from tablet_press.bundle.project import Project, load_project
-from tablet_press.checks.validate import validate
-from tablet_press.errors import BuildError, ValidationFailed
-from tablet_press.render.email import email_outputs
-from tablet_press.site.publish import (
+from tablet_press.checks.publication import (
     check_published,
     frozen_outputs,
     parse_manifest,
-    publish,
     published_on,
-    record_correction,
     source_hashes,
     verify,
 )
+from tablet_press.checks.validate import validate
+from tablet_press.errors import BuildError, ValidationFailed
+from tablet_press.render.email import email_outputs
+from tablet_press.site.publish import publish, record_correction
 
 from conftest import FIXTURES, copy_project
 

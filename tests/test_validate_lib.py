@@ -217,8 +217,8 @@ def test_a_reference_without_pages_is_a_warning_that_fails_only_strict(bundle: P
     edit(bundle / "references.yaml", "  page: 663-672\n", "")
     report = run(bundle)
     assert shown(report) == [
-        "issues/minimal/references.yaml:1:7: warning: reference 'younger2009' has no pages or article "
-        "number (add page: or article-number:) [references[0].id]"
+        "issues/minimal/references.yaml:1:7: warning: [missing-pages] reference 'younger2009' has no pages "
+        "or article number (add page: or article-number:) [references[0].id]"
     ]
     assert report.errors == [] and len(report.warnings) == 1
     assert report.failed() is False
@@ -234,8 +234,9 @@ def test_an_unused_reference_is_a_warning(bundle: Path) -> None:
     )
     report = run(bundle)
     assert shown(report) == [
-        "issues/minimal/references.yaml:11:7: warning: reference 'other2010' is neither cited nor summarised "
-        "in this issue (cite it with [@other2010] or remove it if it is not needed) [references[1].id]"
+        "issues/minimal/references.yaml:11:7: warning: [unused-reference] reference 'other2010' is neither "
+        "cited nor summarised in this issue (cite it with [@other2010] or remove it if it is not needed) "
+        "[references[1].id]"
     ]
     assert (report.failed(), report.failed(strict=True)) == (False, True)
 
@@ -243,9 +244,10 @@ def test_an_unused_reference_is_a_warning(bundle: Path) -> None:
 def test_a_differing_study_heading_is_a_warning(bundle: Path) -> None:
     edit(bundle / "issue.yaml", "  - ref: younger2009\n", "  - ref: younger2009\n        title: LDN helps\n")
     assert shown(run(bundle)) == [
-        "issues/minimal/issue.yaml:13:16: warning: study heading differs from the title of 'younger2009' in "
-        "references.yaml: 'Fibromyalgia symptoms are reduced by low-dose naltrexone: a pilot study' (check "
-        "which is right; remove title: to print the reference's) [literature[0].studies[0].title]"
+        "issues/minimal/issue.yaml:13:16: warning: [study-heading] study heading differs from the title of "
+        "'younger2009' in references.yaml: 'Fibromyalgia symptoms are reduced by low-dose naltrexone: a "
+        "pilot study' (check which is right; remove title: to print the reference's) "
+        "[literature[0].studies[0].title]"
     ]
 
 

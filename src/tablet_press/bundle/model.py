@@ -200,6 +200,13 @@ class Topic(Model):
     kind: TopicKind = Field(description="drug, drug-class, indication, symptom or topic.")
 
 
+class RoleLabel(Model):
+    """A role's heading in its two forms: one person is a "Guest Author", two are "Guest Authors"."""
+
+    one: Text = Field(description="The heading over one person of this role.")
+    many: Text = Field(description="The heading over two or more.")
+
+
 class CallForTopics(Model):
     text: Text = Field(description="The invitation printed in the sidebar.")
     email: Email = Field(description="Where suggestions go.")
@@ -211,7 +218,10 @@ class Config(Model):
     newsletter: Newsletter
     brand: Brand
     team: dict[Id, Person] = Field(description="The team: people that issues name by id.")
-    roles: dict[Id, Text] = Field(description="Author roles and the heading each is listed under.")
+    roles: dict[Id, Text | RoleLabel] = Field(
+        description="Author roles and the heading each is listed under: `one:` and `many:` for one "
+        "person and for more (Guest Author, Guest Authors), or one text for any number."
+    )
     call_for_topics: CallForTopics
     reference_style: ReferenceStyle = Field("apa", description="apa, ama or vancouver.")
     disclaimer: Text = Field(description="The standing disclaimer printed in every issue.")
@@ -222,6 +232,11 @@ class Config(Model):
         description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "
         "Administration): the text may use these without defining them first.",
     )
+
+    def role_heading(self, role: str, people: int) -> str:
+        """The heading over `people` authors of `role`, singular for one."""
+        label = self.roles[role]
+        return label if isinstance(label, str) else label.one if people == 1 else label.many
 
     @model_validator(mode="after")
     def _team_roles_exist(self) -> Config:

@@ -46,7 +46,10 @@ STARTER: dict[str, object] = {
             "contact": {"email": "editor@example.org"},
         }
     },
-    "roles": {"pharmacist": "Clinical Pharmacy Specialist", "guest": "Guest Authors"},
+    "roles": {
+        "pharmacist": {"one": "Clinical Pharmacy Specialist", "many": "Clinical Pharmacy Specialists"},
+        "guest": {"one": "Guest Author", "many": "Guest Authors"},
+    },
     "call_for_topics": {
         "text": "If you have a topic you would like the team to answer, please send your suggestions to",
         "email": "editor@example.org",

@@ -15,15 +15,21 @@ from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.outline import MarkdownText
 from tablet_press.bundle.project import Project
 
-IGNORE_MD = re.compile(r"^ {0,3}\[//\]: *# *\( *tablet: *ignore\[([^\]\n]*)\] *\) *$", re.M)
-IGNORE_YAML = re.compile(r"(?:^|\s)#.*?\btablet: *ignore\[([^\]\n]*)\]")
+# An ignore names its checks in brackets and may give its reason after them, on the same line. In
+# markdown the reason must not hold ( or ): a link definition's title cannot, and the line would print.
+IGNORE_MD = re.compile(r"^ {0,3}\[//\]: *# *\( *tablet: *ignore\[([^\]\n]*)\][^()\n]*\) *$", re.M)
+# Whatever means to be an ignore, well-formed or not (one that is not well-formed is an [ignore] warning);
+# in YAML, a comment's ignore is well-formed when IGNORE_YAML matches where ANY_IGNORE_YAML found it.
+ANY_IGNORE_MD = re.compile(r"^ {0,3}\[//\]:[^\n]*?\btablet: *ignore\b[^\n]*$", re.M)
+ANY_IGNORE_YAML = re.compile(r"(?:^|\s)#[^\n]*?\b(tablet: *ignore)\b")
+IGNORE_YAML = re.compile(r"tablet: *ignore\[([^\]\n]*)\]")
 _MASKS = [
     re.compile(r"`[^`\n]*`"),
     re.compile(r"\[@[^\]]*\]"),
     re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)"),
     re.compile(r"<[A-Za-z][A-Za-z0-9+.-]*:[^>\s]*>"),
     re.compile(r"^ *:::.*$", re.M),
-    IGNORE_MD,
+    ANY_IGNORE_MD,
 ]
 
 
@@ -61,7 +67,24 @@ RULES = {
         "- Take 4.5 mg #bid",
         '- "Take 4.5 mg #bid"',
     ),
-    "ignore": Rule("An ignore that names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"),
+    "unused-reference": Rule(
+        "A reference in references.yaml that the issue neither cites nor summarises.",
+        "- id: brown2009",
+        "[@brown2009]",
+    ),
+    "study-heading": Rule(
+        "A study's title: in issue.yaml unlike the title of its paper in references.yaml.",
+        "title: LDN in MS",
+        "the paper's title",
+    ),
+    "missing-pages": Rule(
+        "A journal article in references.yaml with neither pages nor an article number.",
+        "volume: 10",
+        "page: 663-672",
+    ),
+    "ignore": Rule(
+        "An ignore that is malformed, names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"
+    ),
 }
 
 

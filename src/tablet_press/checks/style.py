@@ -68,6 +68,23 @@ _NOT_ABBREVIATIONS = {"NOT", "NO", "DO", "ONLY", "NEVER", "ALWAYS", "AVOID", "AN
 _NOT_ABBREVIATIONS |= {"II", "III", "VI", "VII", "VIII", "IX", "XI", "XII", "TODO", "TBD", "XXX", "FIXME"}
 _NOT_ABBREVIATIONS |= {"QD", "QOD", "HS", "IU", "SC", "SQ", "TIW", "MSO4", "MgSO4"}
 _AMBIGUOUS = {"MS": "; in palliative care MS also reads as morphine sulfate"}
+# Names, not abbreviations to define: a clinician reads them as they are written, and "cytochrome P450
+# 3A4 (CYP3A4)" would only slow the reader down. By pattern: enzymes and genes (CYP, UGT, HLA alleles,
+# transporters), receptor subtypes, the QT interval; then a list of lab measures, symbols and formulas.
+_CLINICAL_NAMES = [
+    r"CYP\d{0,3}[A-Z]?\d{0,2}(?:\*\d+[A-Z]?)*",  # CYP, CYP450, CYP3A, CYP3A4, CYP2C19*2
+    r"UGT\d[A-Z]\d{1,2}(?:\*\d+)*",  # UGT1A1, UGT2B7, UGT1A1*28
+    r"HLA(?:-[A-Z]{1,4}\d?(?:\*\d{2,4}(?::\d{2,3})*)?)?",  # HLA-B*5801, HLA-B*58:01, HLA-DQB1*0602
+    r"ABC[A-G]\d{1,2}|SLCO?\d{1,2}[A-Z]\d{1,2}|OPR[MDK]1|VKORC1|NUDT15|TPMT|DPYD|COMT|G6PD",
+    r"5-?HT\d?[A-F]?",  # 5-HT, 5-HT3, 5-HT2A, 5HT1B
+    r"(?:NK|CB|TLR|MT|OX|AT|GLP)-?\d{1,2}[A-Z]?",  # NK1, CB2, TLR4, MT1, OX2, AT1, GLP-1
+    r"(?:NMDA|AMPA|GABA)(?:-?[AB])?",  # the receptors and GABA-A
+    r"QT(?:c[FB]?)?",  # QT, QTc, QTcF, QTcB
+    r"(?:ED|EC|IC|LD|TD)50|(?:Sp|Sa|Pa|Fi|Et)C?O2",  # ED50, IC50; SpO2, PaCO2, FiO2
+    r"INR|eGFR|GFR|CrCl|HbA1c|Ig[GAEMD]|[cm]?RNA|DNA|ATP|cAMP|pH|pKa|Cmax|Cmin|Css|Tmax|Vd",
+    r"KCl|NaCl|NaHCO3|HCO3|CaCO3|CO2|H2O|MgO",
+]
+_CLINICAL = re.compile(rf"(?<![\w@/.*:-])(?:{'|'.join(_CLINICAL_NAMES)})(?![\w*])")
 _SMALL_WORDS = {"of", "and", "the", "in", "for", "with", "on", "to", "a"}
 
 
@@ -92,7 +109,7 @@ def abbreviations(texts: list[Text], bundle: Bundle, project: Project) -> Iterat
     """Abbreviations in printed markdown, in print order: each must be defined before its first use."""
     known, reported = set(project.config.glossary), set[str]()
     for text in (t for t in texts if t.prose):
-        for m in _TOKEN.finditer(text.masked):
+        for m in _TOKEN.finditer(_CLINICAL.sub(lambda name: " " * len(name[0]), text.masked)):
             abbr = _abbreviation(m.group())
             if abbr is None or abbr in known | reported:
                 continue
@@ -147,7 +164,7 @@ def off_label(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[F
 
 _COMMENT_AFTER = re.compile(r"[ \t]+(#.*)$")
 _NOT_WORDS = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?|true|false|yes|no|on|off", re.I)
-_IGNORE_COMMENT = re.compile(r"#\s*tablet:\s*ignore\[")
+_IGNORE_COMMENT = re.compile(r"#\s*tablet: *ignore\b")  # a malformed one is an [ignore] warning
 
 
 def comments_in_text(texts: list[Text], bundle: Bundle, project: Project) -> Iterator[Finding]:

@@ -16,7 +16,7 @@ from tablet_press.bundle.folder import ASSETS_DIR, Bundle, Parts, read_parts
 from tablet_press.bundle.outline import MarkdownText, markdown_texts
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
-from tablet_press.checks.lint import lint
+from tablet_press.checks.lint import ignored, lint
 from tablet_press.checks.publication import check_published
 from tablet_press.errors import Problem, did_you_mean
 
@@ -175,10 +175,11 @@ def _check_reference_records(bundle: Bundle) -> Iterator[Problem]:
             seen_dois.setdefault(ref.DOI.lower(), ref.id)
         if ref.PMID is not None and not PMID.match(ref.PMID):
             yield src.problem((i, "PMID"), f"malformed PMID '{ref.PMID}'", hint="a PMID is digits only")
-        if ref.type == "article-journal" and not (ref.page or ref.article_number):
+        pageless = ref.type == "article-journal" and not (ref.page or ref.article_number)
+        if pageless and not ignored(src, (i,), "missing-pages"):
             yield src.problem(
                 (i, "id"),
-                f"reference '{ref.id}' has no pages or article number",
+                f"[missing-pages] reference '{ref.id}' has no pages or article number",
                 hint="add page: or article-number:",
                 severity="warning",
             )
@@ -196,11 +197,16 @@ def _check_studies(bundle: Bundle, ids: list[str]) -> Iterator[Problem]:
                     f"study refers to '{study.ref}', which is not in references.yaml",
                     hint=did_you_mean(study.ref, ids),
                 )
-            elif record is not None and study.title is not None and _fold(study.title) != _fold(record.title):
+            elif (
+                record is not None
+                and study.title is not None
+                and _fold(study.title) != _fold(record.title)
+                and not ignored(issue_src, ("literature", g, "studies", s, "title"), "study-heading")
+            ):
                 yield issue_src.problem(
                     ("literature", g, "studies", s, "title"),
-                    f"study heading differs from the title of '{record.id}' in references.yaml: "
-                    f"'{record.title}'",
+                    f"[study-heading] study heading differs from the title of '{record.id}' in "
+                    f"references.yaml: '{record.title}'",
                     severity="warning",
                     hint="check which is right; remove title: to print the reference's",
                 )
@@ -212,11 +218,11 @@ def _check_unused(bundle: Bundle) -> Iterator[Problem]:
     summarised = {study.ref for group in bundle.issue.literature for study in group.studies}
     cited = {found.value for text in markdown_texts(bundle) for found in markdown.scan(text.text).citations}
     for i, ref in enumerate(bundle.references):
-        if ref.id not in cited and ref.id not in summarised:
-            assert src is not None
+        assert src is not None
+        if ref.id not in cited and ref.id not in summarised and not ignored(src, (i,), "unused-reference"):
             yield src.problem(
                 (i, "id"),
-                f"reference '{ref.id}' is neither cited nor summarised in this issue",
+                f"[unused-reference] reference '{ref.id}' is neither cited nor summarised in this issue",
                 hint="cite it with [@" + ref.id + "] or remove it if it is not needed",
                 severity="warning",
             )

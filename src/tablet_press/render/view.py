@@ -132,7 +132,9 @@ def _author_groups(bundle: Bundle, project: Project) -> tuple[AuthorGroup, ...]:
     for entry in bundle.issue.authors:
         person, role = _resolve(entry, project)
         grouped.setdefault(role, []).append(person)
-    return tuple(AuthorGroup(config.roles[role], tuple(people)) for role, people in grouped.items())
+    return tuple(
+        AuthorGroup(config.role_heading(role, len(people)), tuple(people)) for role, people in grouped.items()
+    )
 
 
 def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
