@@ -108,3 +108,28 @@ def test_parsed_markdown_is_never_shared_between_callers() -> None:
     tokens = markdown.parse_inline("*one*")
     tokens[0].children = None
     assert markdown.parse_inline("*one*")[0].children
+
+
+def test_every_runtime_dependency_is_imported_by_the_package() -> None:
+    """A dependency nothing imports (nh3 was one) is a cost with no use: remove it or use it."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    imported: set[str] = set()
+    for path in (ROOT / "src" / "tablet_press").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    # Font packages are found by name without importing them (render/fonts.py: find_spec).
+    imported |= {"font_source_sans_pro", "font_source_serif_pro"}
+    owners = packages_distributions()
+    distributions = {dist.lower().replace("_", "-") for name in imported for dist in owners.get(name, [])}
+    if "pagefind-bin" in distributions:
+        distributions.add("pagefind")  # pagefind[bin] is how the binary's package is declared
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        re.split(r"[\[<>=!~ ]", d, maxsplit=1)[0].lower() for d in pyproject["project"]["dependencies"]
+    }
+    assert declared - distributions == set()
