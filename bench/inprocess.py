@@ -30,15 +30,14 @@ def _timed(func: Callable[[], object]) -> float:
 
 
 def forget() -> None:
-    """Clear what a warm process keeps from earlier builds (parsed markdown, the citation engine's
-    output, the email's style checks), so that a build does all its work again."""
+    """Clear what a warm process keeps from earlier builds (parsed markdown, the email's style checks),
+    so that a build does all its work again. (The citation engine's output is kept only by its owner,
+    the preview: a build never reuses it.)"""
     from tablet_press.bundle import markdown
     from tablet_press.checks import email_rules as emailrules
-    from tablet_press.refs import engine as references
 
-    for memo in (markdown.parse, markdown.parse_inline, markdown.scan):
+    for memo in (markdown._parsed, markdown._parsed_inline, markdown.scan):
         memo.cache_clear()
-    references.MADE.clear()
     emailrules._style_problems.cache_clear()
 
 

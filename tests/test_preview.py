@@ -128,11 +128,14 @@ def test_one_view_per_save_feeds_the_email_and_the_pdf(
     import tablet_press.render.view
 
     made: list[str] = []
+    kept: set[int] = set()  # the preview's own cache of the citation engine's work, one for every save
     real = tablet_press.render.view.issue_view
 
-    def counted(bundle: Any, project: Any) -> Any:
+    def counted(bundle: Any, project: Any, citations: Any = None) -> Any:
         made.append(threading.current_thread().name)
-        return real(bundle, project)
+        assert citations is not None
+        kept.add(id(citations))
+        return real(bundle, project, citations)
 
     monkeypatch.setattr(tablet_press.render.view, "issue_view", counted)
     monkeypatch.setattr(tablet_press.build, "issue_view", counted)
@@ -148,6 +151,7 @@ def test_one_view_per_save_feeds_the_email_and_the_pdf(
         events.wait_for("pdf")
         # One view per refresh (an editor's save may be seen as more than one change), none for the PDF.
         assert len(made) == running.snapshot.generation >= 2
+        assert len(kept) == 1
         assert running.pdf_state()[1] == "ready"
     finally:
         running.stop()

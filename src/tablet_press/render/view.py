@@ -27,7 +27,7 @@ from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 
 if TYPE_CHECKING:
-    from tablet_press.refs.engine import Bibliography
+    from tablet_press.refs.engine import Bibliography, Citations
 
 OFF_LABEL_NOTICE = (
     "This issue discusses off-label use: uses, doses or routes not approved by the FDA. "
@@ -178,14 +178,15 @@ class _Texts:
         )
 
 
-def issue_view(bundle: Bundle, project: Project) -> IssueView:
-    """The view model of one issue."""
+def issue_view(bundle: Bundle, project: Project, citations: Citations | None = None) -> IssueView:
+    """The view model of one issue; `citations` keeps the citation engine's work between views
+    (tablet preview's, made per save), none for a one-shot build."""
     from tablet_press.refs.engine import bibliography, reference_url, short_cite  # citeproc-py: when used
 
     config = project.config
     issue = bundle.issue
     style = issue.reference_style or config.reference_style
-    references = bibliography(bundle.references, style, citation_order(bundle))
+    references = bibliography(bundle.references, style, citation_order(bundle), citations)
     images = _email_images(bundle)
     texts = _Texts(references, config.callouts, images)
 
