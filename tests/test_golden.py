@@ -23,10 +23,10 @@ from tablet_press.checks.validate import validate
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 
 GOLDEN = Path(__file__).parent / "golden"
-FIXTURE_BUNDLES = ("minimal", "figures")
+FIXTURE_BUNDLES = ("minimal", "figures", "dosing")
 # WeasyPrint's PDF of an issue with images changes with the folder it is built in (and so does the .eml,
 # which attaches it); the test builds in a temporary folder, so these are compared by their text parts.
-FOLDER_DEPENDENT = {"figures"}
+FOLDER_DEPENDENT = {"figures", "dosing"}
 
 
 def build_all(dest: Path) -> dict[str, dict[str, bytes]]:
