@@ -39,7 +39,8 @@ class Sample:
 
     @property
     def html(self) -> str:
-        return self.files[f"{SAMPLE}.html"].decode()
+        """The email HTML as sent: the .eml's (the standalone <slug>.html shows files, not cid: parts)."""
+        return sent_html(self.eml)
 
     @property
     def text(self) -> str:
@@ -48,6 +49,11 @@ class Sample:
     @property
     def eml(self) -> bytes:
         return self.files[f"{SAMPLE}.eml"]
+
+
+def sent_html(eml: bytes) -> str:
+    message = email.message_from_bytes(eml, policy=email.policy.default)
+    return str(message.get_body(("html",)).get_content()).replace("\r\n", "\n")  # type: ignore[union-attr]
 
 
 def load(root: Path) -> tuple[Project, Any]:
@@ -358,7 +364,7 @@ def test_issue_images_travel_inside_the_eml(tmp_path: Path) -> None:
     background.write_text(background.read_text() + "\n![A blue figure](assets/figure.png)\n")
     project, bundle = load(root)
     files = email_outputs(bundle, project, b"%PDF-1.7 stand-in")
-    (figure,) = parse(files[f"{SAMPLE}.html"].decode()).xpath("//img[@alt='A blue figure']")
+    (figure,) = parse(sent_html(files[f"{SAMPLE}.eml"])).xpath("//img[@alt='A blue figure']")
     assert (figure.get("src"), figure.get("width"), figure.get("height")) == (
         f"cid:image1@{SAMPLE}.tablet",
         "552",
@@ -457,7 +463,10 @@ def test_the_eml_parses_back_into_text_html_and_the_pdf(sample: Sample) -> None:
     assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "multipart/related"]
     # Parts travel with CRLF line ends, as SMTP wants; the content is otherwise the same.
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == sample.text
-    assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == sample.html
+    sent = message.get_body(("html",)).get_content().replace("\r\n", "\n")
+    # The standalone <slug>.html is the same email with the logo (and images) as files beside it.
+    standalone = sample.files[f"{SAMPLE}.html"].decode()
+    assert standalone == sent.replace(f'src="cid:logo@{SAMPLE}.tablet"', 'src="logo.png"')
     (attachment,) = message.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{SAMPLE}.pdf"

@@ -65,10 +65,14 @@ def test_citations_are_whatever_the_email_cite_gives(images: IssueImages) -> Non
 def test_images_are_inline_parts_sized_for_the_column(images: IssueImages) -> None:
     email = EmailRenderer(unlinked, LABELS, images)
     html = email.render('![A "wide" chart](<assets/wide chart.png> "Pain & sleep")\n\n![dot](assets/dot.png)')
+    # Alone in its paragraph with a title: a numbered figure, its title the caption (no tooltip).
     assert html == (
-        '<p><img class="figure" src="cid:image1@demo.tablet" width="552" height="100"'
-        ' alt="A &quot;wide&quot; chart" title="Pain &amp; sleep"></p>\n'
-        '<p><img class="figure" src="cid:image2@demo.tablet" width="40" height="30" alt="dot"></p>\n'
+        '<div class="figure-box"><img class="figure" src="cid:image1@demo.tablet" width="552" height="100"'
+        ' style="width: 100%; max-width: 552px;" alt="A &quot;wide&quot; chart">'
+        '<p class="figure-caption"><strong class="figure-number">Figure 1.</strong>'
+        " Pain &amp; sleep</p></div>\n"
+        '<p><img class="figure" src="cid:image2@demo.tablet" width="40" height="30"'
+        ' style="width: 100%; max-width: 40px;" alt="dot"></p>\n'
     )
     again = email.render("A ![dot again](assets/dot.png) inline", inline=True)
     assert 'src="cid:image2@demo.tablet"' in again  # one part per file, however often it is shown

@@ -161,16 +161,22 @@ def test_allowed_schemes_become_links(text: str, expected: str) -> None:
     assert html(text, inline=True) == expected
 
 
-def test_an_image_keeps_its_source_alt_and_title() -> None:
-    # The markup around the image may grow (a figure, a caption); the image itself is this.
+def test_an_image_alone_with_a_title_is_a_numbered_figure() -> None:
+    """The title is the caption, the description the alt text (its markup dropped); an image inside a
+    sentence stays an image."""
+    assert html('![a *chart*](assets/x.png "Doses")') == (
+        '<figure class="figure"><img src="assets/x.png" alt="a chart"><figcaption>'
+        '<span class="figure-number">Figure 1.</span> Doses</figcaption></figure>\n'
+    )
     assert '<img src="assets/x.png" alt="a chart" title="Doses" />' in html(
-        '![a *chart*](assets/x.png "Doses")'
+        'See ![a *chart*](assets/x.png "Doses") here.'
     )
 
 
 def test_tables_and_strikethrough_are_enabled() -> None:
     out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n")
-    assert "<table>" in out and "<td>1</td>" in out and "<s>old</s>" in out
+    assert '<table class="data">' in out and "<th>a</th>" in out and "<td>1</td>" in out
+    assert "<s>old</s>" in out
 
 
 # ---------------------------------------------------------------- plain text

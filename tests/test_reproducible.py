@@ -62,7 +62,10 @@ def _start(project: Path, path: str) -> subprocess.Popen[str]:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file of an issue's output folder (the images beside the standalone email included)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def _copy(dest: Path) -> Path:
@@ -102,7 +105,8 @@ def test_two_builds_in_separate_processes_give_identical_bytes(
     builds: dict[str, Any], path: str, slug: str
 ) -> None:
     one, two = builds[path][0][slug], builds[path][1][slug]
-    assert sorted(one) == sorted(f"{slug}.{kind}" for kind in ("eml", "html", "pdf", "txt"))
+    assert {f"{slug}.{kind}" for kind in ("eml", "html", "pdf", "txt")} | {"logo.png"} <= set(one)
+    assert sorted(one) == sorted(two)
     assert {name: one[name] == two[name] for name in one} == dict.fromkeys(one, True)
 
 

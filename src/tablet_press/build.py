@@ -124,6 +124,21 @@ def outputs(
     return {f"{bundle.slug}.pdf": made.pdf, **email.files(project, made.pdf)}
 
 
+def write_issue(
+    folder: Path, files: dict[str, bytes], linked: dict[str, bytes], *, within: Path, root: Path
+) -> list[Path]:
+    """An issue's outputs into `folder`, with the files its HTML links to (email.linked_files:
+    logo.png, assets/...) beside them; returns the paths written."""
+    written = write_files(folder, files, within=within, root=root)
+    by_folder: dict[str, dict[str, bytes]] = {}
+    for path, data in linked.items():
+        parent, _, name = path.rpartition("/")
+        by_folder.setdefault(parent, {})[name] = data
+    for parent, group in sorted(by_folder.items()):
+        written += write_files(folder / parent if parent else folder, group, within=within, root=root)
+    return written
+
+
 def build(
     project: Project,
     paths: list[Path] | None,
@@ -146,6 +161,7 @@ def build(
     if report.failed(strict):
         raise ValidationFailed(report.problems)
     built = []
+    from tablet_press.render.email import linked_files
     from tablet_press.render.pdf import pdf_workers
 
     cores, count = os.cpu_count() or 1, len(report.bundles)
@@ -165,18 +181,18 @@ def build(
             progress(bundle.slug)
             with _blame(bundle):
                 files = outputs(bundle, project, view, pdf, made)
+                linked = linked_files(project, view)
             if strict:
-                pending.append((bundle.slug, files))
+                pending.append((bundle.slug, files, linked))
             else:
-                built.append(
-                    Built(bundle.slug, write_files(out / bundle.slug, files, within=out, root=project.root))
-                )
+                written = write_issue(out / bundle.slug, files, linked, within=out, root=project.root)
+                built.append(Built(bundle.slug, written))
                 done(built[-1])
     report.problems += sorted(set(made))  # the shared stylesheets warn once per issue: say it once
     if report.failed(strict):
         raise ValidationFailed(report.problems)
-    for slug, files in pending:
-        built.append(Built(slug, write_files(out / slug, files, within=out, root=project.root)))
+    for slug, files, linked in pending:
+        built.append(Built(slug, write_issue(out / slug, files, linked, within=out, root=project.root)))
         done(built[-1])
     return report, built
 

@@ -1,5 +1,11 @@
-"""Markdown -> safe HTML, with callouts (`::: pearl`) and citations (`[@key]`); and the facts
-(citations, callouts, images, links, raw HTML) that validation checks, each with its line and column.
+"""Markdown -> safe HTML, with callouts (`::: pearl`), citations (`[@key]`), numbered figures and
+tables; and the facts (citations, callouts, images, figures, links, raw HTML) that validation checks,
+each with its line and column.
+
+A figure is an image alone in its paragraph with a caption as its title:
+`![what it shows](assets/chart.png "Mean pain score by week")`. The alt text describes the image for
+who cannot see it; the caption is printed under it as "Figure 1. Mean pain score by week", numbered in
+reading order (the renderers are told the number of each text's first figure).
 
 Raw HTML never passes through: validation reports it, and the renderer escapes it anyway.
 """
@@ -8,15 +14,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
+
+from tablet_press.bundle.texttable import text_table
 
 CITE_KEY = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
 _CITATION = re.compile(rf"\[(@{CITE_KEY}(?:\s*;\s*@{CITE_KEY})*)\]")
@@ -35,7 +45,7 @@ Cite = Callable[[list[str]], str]
 class Found:
     """Something in a markdown text, where it stands (1-based, relative to the text)."""
 
-    kind: str  # citation | callout | image | link | html | nesting
+    kind: str  # citation | callout | image | figure | link | html | nesting
     value: str
     line: int
     col: int
@@ -46,6 +56,7 @@ class Facts:
     citations: tuple[Found, ...]
     callouts: tuple[Found, ...]
     images: tuple[Found, ...]
+    figures: tuple[Found, ...]  # value: the caption
     links: tuple[Found, ...]
     raw_html: tuple[Found, ...]
     too_deep: tuple[Found, ...]
@@ -65,6 +76,24 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _figure_rule(state: StateCore) -> None:
+    """A paragraph holding one image with a title, and nothing else, becomes a figure: its paragraph
+    tokens turn into figure_open / figure_close, carrying the caption (the title) in meta."""
+    tokens = state.tokens
+    for i in range(len(tokens) - 2):
+        opening, inline, closing = tokens[i : i + 3]
+        if opening.type != "paragraph_open" or opening.hidden or inline.type != "inline":
+            continue
+        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        if len(children) != 1 or children[0].type != "image":
+            continue
+        caption = str(children[0].attrs.get("title") or "").strip()
+        if caption:
+            opening.type, closing.type = "figure_open", "figure_close"
+            opening.tag = closing.tag = "figure"
+            opening.meta = closing.meta = {"caption": caption}
+
+
 def _validate_link(url: str) -> bool:
     """Allow-list of link schemes; relative URLs (bundle assets) are checked by validation."""
     lowered = re.sub(r"[\x00-\x20]", "", html.unescape(url)).lower()
@@ -79,6 +108,7 @@ def _parser() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(container_plugin, name="callout", validate=lambda params, *a: bool(params.strip()))
     md.inline.ruler.before("link", "citation", _citation_rule)
+    md.core.ruler.push("figure", _figure_rule)
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("html_inline", _render_html)
@@ -86,6 +116,9 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("container_callout_open", _render_callout_open)
     md.add_render_rule("container_callout_close", _render_callout_close)
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("figure_open", _render_figure_open)
+    md.add_render_rule("figure_close", _render_figure_close)
+    md.add_render_rule("table_open", _render_table_open)
     return md
 
 
@@ -155,6 +188,8 @@ def scan(text: str) -> Facts:
         elif token.type == "container_callout_open":
             kind = token.info.strip().split()[0]
             found["callouts"].append(Found("callout", kind, line + 1, 1))
+        elif token.type == "figure_open":
+            found["figures"].append(Found("figure", token.meta["caption"], line + 1, 1))
         elif token.type == "image":
             src = str(token.attrs.get("src", ""))
             found["images"].append(Found("image", src, *locate(src, line)))
@@ -184,20 +219,26 @@ def _too_deep(tokens: Sequence[Token]) -> bool:
 
 
 class HtmlRenderer:
-    """Turns the token stream into HTML: escaped raw HTML, callout boxes, citations via `cite`.
+    """Turns the token stream into HTML: escaped raw HTML, callout boxes, citations via `cite`,
+    numbered figures (`figures`: a text -> the number of its first figure; else 1).
 
     The page's HTML (print and web). Where an output needs other markup for the same text (the email:
-    tables for callouts, images by cid:), a subclass overrides callout_open, callout_close and image,
-    so that every output is made from the tokens, never by rewriting another output's HTML."""
+    tables for callouts, images by cid:), a subclass overrides callout_open, callout_close, image,
+    figure_open, figure_close and table_open, so that every output is made from the tokens, never by
+    rewriting another output's HTML."""
 
-    def __init__(self, cite: Cite, callout_labels: dict[str, str]) -> None:
+    def __init__(
+        self, cite: Cite, callout_labels: dict[str, str], figures: Mapping[str, int] | None = None
+    ) -> None:
         self.cite = cite
         self.labels = callout_labels
+        self.figures = figures or {}
 
     def render(self, text: str, *, inline: bool = False) -> str:
         md = _parser()
         tokens = parse_inline(text) if inline else parse(text)
-        return str(md.renderer.render(tokens, md.options, {"renderer": self}))
+        env = {"renderer": self, "figure": self.figures.get(text, 1), "in_figure": False}
+        return str(md.renderer.render(tokens, md.options, env))
 
     def callout_open(self, kind: str, label: str) -> str:
         """The start of a callout box, with its label; both arguments are raw text, to be escaped."""
@@ -213,6 +254,19 @@ class HtmlRenderer:
         """An image's HTML (src as markdown-it normalised it; alt and title raw), or None for
         markdown-it's own <img src alt title>."""
         return None
+
+    def figure_open(self, number: int) -> str:
+        return '<figure class="figure">'
+
+    def figure_close(self, number: int, caption: str) -> str:
+        """The caption (raw text, to be escaped) under the figure's image."""
+        return (
+            f'<figcaption><span class="figure-number">Figure {number}.</span> '
+            f"{escapeHtml(caption)}</figcaption></figure>\n"
+        )
+
+    def table_open(self) -> str:
+        return '<table class="data">\n'
 
 
 def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -239,26 +293,55 @@ def _render_callout_close(
 
 def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     token = tokens[idx]
-    title = token.attrs.get("title")
-    shown = env["renderer"].image(
-        str(token.attrs.get("src", "")),
-        self.renderInlineAsText(token.children or [], options, env),
-        None if title is None else str(title),
-    )
-    return str(self.image(tokens, idx, options, env)) if shown is None else str(shown)
+    # A figure's title is its caption, printed under it: not repeated as a tooltip.
+    title = None if env["in_figure"] else token.attrs.get("title")
+    src, alt = str(token.attrs.get("src", "")), self.renderInlineAsText(token.children or [], options, env)
+    shown = env["renderer"].image(src, alt, None if title is None else str(title))
+    if shown is not None:
+        return str(shown)
+    if env["in_figure"]:
+        return f'<img src="{escapeHtml(src)}" alt="{escapeHtml(alt)}">'
+    return str(self.image(tokens, idx, options, env))
 
 
-def renderer(cite: Cite, callout_labels: dict[str, str]) -> HtmlRenderer:
-    return HtmlRenderer(cite, callout_labels)
+def _render_figure_open(
+    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+) -> str:
+    env["in_figure"] = True
+    return str(env["renderer"].figure_open(env["figure"]))
+
+
+def _render_figure_close(
+    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+) -> str:
+    env["in_figure"] = False
+    env["figure"] += 1
+    return str(env["renderer"].figure_close(env["figure"] - 1, tokens[idx].meta["caption"]))
+
+
+def _render_table_open(
+    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+) -> str:
+    return str(env["renderer"].table_open())
+
+
+def renderer(
+    cite: Cite, callout_labels: dict[str, str], figures: Mapping[str, int] | None = None
+) -> HtmlRenderer:
+    return HtmlRenderer(cite, callout_labels, figures)
 
 
 class _TextRenderer:
     """The same token stream as plain text: paragraphs, '- ' bullets, 'LABEL: text' callouts,
-    links as 'text (address)'. Wrapping is left to the plain-text template."""
+    links as 'text (address)', figures as '[Figure 1: caption]', tables as text tables (texttable.py).
+    Wrapping of the rest is left to the plain-text template."""
 
-    def __init__(self, cite: Cite, callout_labels: dict[str, str]) -> None:
+    def __init__(
+        self, cite: Cite, callout_labels: dict[str, str], figures: Mapping[str, int] | None = None
+    ) -> None:
         self.cite = cite
         self.labels = callout_labels
+        self.figures = figures or {}
 
     def render(self, text: str, *, inline: bool = False) -> str:
         if inline:
@@ -266,8 +349,27 @@ class _TextRenderer:
         blocks: list[tuple[str, bool]] = []
         prefix: list[str] = []
         label = ""
+        figure = self.figures.get(text, 1)
+        caption: str | None = None
+        rows: list[list[str]] | None = None  # the table being read, header row first
         for token in parse(text):
-            if token.type == "container_callout_open":
+            if token.type == "figure_open":
+                caption = token.meta["caption"]
+            elif token.type == "figure_close":
+                figure, caption = figure + 1, None
+            elif token.type == "table_open":
+                rows = []
+            elif token.type == "tr_open" and rows is not None:
+                rows.append([])
+            elif token.type == "inline" and rows is not None:
+                rows[-1].append(self._inline(token.children or []))
+            elif token.type == "table_close" and rows is not None:
+                blocks.append((text_table(rows[0], rows[1:]), False))
+                rows = None
+            elif token.type == "inline" and caption is not None:
+                blocks.append((label + f"[Figure {figure}: {caption}]", False))
+                label = ""
+            elif token.type == "container_callout_open":
                 kind = token.info.strip().split()[0]
                 label = self.labels.get(kind, kind.upper()) + ": "
             elif token.type in ("bullet_list_open", "ordered_list_open"):
@@ -310,5 +412,7 @@ class _TextRenderer:
         return "".join(out)
 
 
-def text_renderer(cite: Cite, callout_labels: dict[str, str]) -> _TextRenderer:
-    return _TextRenderer(cite, callout_labels)
+def text_renderer(
+    cite: Cite, callout_labels: dict[str, str], figures: Mapping[str, int] | None = None
+) -> _TextRenderer:
+    return _TextRenderer(cite, callout_labels, figures)

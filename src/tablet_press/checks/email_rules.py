@@ -27,8 +27,11 @@ GENERIC_FAMILIES = frozenset(
 )
 
 
-def problems(html: str) -> list[str]:
-    """Every way `html` breaks the rules for email (issue 5), as messages; [] when it follows them."""
+def problems(html: str, *, files_beside: bool = False) -> list[str]:
+    """Every way `html` breaks the rules for email (issue 5), as messages; [] when it follows them.
+
+    `files_beside`: the standalone copy of the email (<slug>.html), whose images are files beside it
+    (`logo.png`, `assets/...`) instead of cid: parts; a relative image path inside its folder is allowed."""
     import lxml.html  # type: ignore[import-untyped]
 
     found: list[str] = []
@@ -50,7 +53,7 @@ def problems(html: str) -> list[str]:
         found.append("the first element of <body> must be the hidden preheader")
     for element in document.iter():
         if isinstance(element.tag, str):
-            found += _element_problems(element)
+            found += _element_problems(element, files_beside)
         elif "[if mso]" in (element.text or ""):  # Outlook-only markup is still layout
             for table in re.findall(r"<table\b[^>]*>", element.text):
                 if 'role="presentation"' not in table:
@@ -76,7 +79,7 @@ def _head_problems(document: Any) -> list[str]:
     return found
 
 
-def _element_problems(element: Any) -> list[str]:
+def _element_problems(element: Any, files_beside: bool = False) -> list[str]:
     tag = element.tag.lower()
     found = []
     if tag in FORBIDDEN_TAGS:
@@ -85,7 +88,8 @@ def _element_problems(element: Any) -> list[str]:
         if name.lower().startswith("on"):
             found.append(f"<{tag} {name}=...>: event handler attributes are not allowed")
         elif name.lower() in URL_ATTRIBUTES:
-            found += _url_problems(tag, name.lower(), value)
+            if not (files_beside and tag == "img" and name.lower() == "src" and _beside(value)):
+                found += _url_problems(tag, name.lower(), value)
         elif name.lower() == "width" and value.isdigit() and int(value) > MAX_WIDTH:
             found.append(f"<{tag} width={value}> is wider than {MAX_WIDTH}px")
     found += _declaration_problems(f"<{tag} style>", element.get("style", ""))
@@ -108,6 +112,13 @@ def _url_problems(tag: str, attribute: str, url: str) -> list[str]:
     if not cleaned.startswith(allowed):
         return [f"<{tag} {attribute}={url[:60]!r}> must be {' or '.join(allowed)}"]
     return []
+
+
+def _beside(url: str) -> bool:
+    """A relative path to a file in the same folder or below it: no scheme, no root, no '..'."""
+    cleaned = re.sub(r"[\x00-\x20]", "", url)
+    parts = cleaned.split("/")
+    return bool(cleaned) and ":" not in parts[0] and not cleaned.startswith("/") and ".." not in parts
 
 
 def _hidden(element: Any) -> bool:

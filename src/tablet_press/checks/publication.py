@@ -225,7 +225,8 @@ def _read_outputs(found: _Inspection, bundle: Bundle, folder: Path, shown: str) 
             )
             continue
         if name.endswith(".html"):
-            for breach in email_rules.problems(data.decode("utf-8", errors="replace")):
+            html = data.decode("utf-8", errors="replace")
+            for breach in email_rules.problems(html, files_beside=True):  # the standalone copy
                 message = f"the email as sent breaks the email rules: {breach}"
                 found.problems.append(Problem(f"{shown}/{name}", 1, 1, message))
         found.outputs[name] = data

@@ -4,6 +4,11 @@ The HTML is rendered by templates/email.html.j2 from the view model, whose texts
 HTML (callouts as tables, citations unlinked, issue images as inline cid: parts: email_markdown.py),
 then inlined with css-inline and checked by checks/email_rules.py; any problem fails the build. The
 plain text is rendered from the same view model, never scraped from the HTML.
+
+The HTML is written twice: inside the .eml, where its images are parts named by cid:, and as the
+standalone `<slug>.html` (opened from dist/ or the archive's "Email" link), where a browser cannot
+follow cid: and the same images are files beside it (`logo.png`, `assets/...`: `linked_files`). The
+second is the first with the src of each of those images, our own cid: URLs, pointed at its file.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
 
 TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens
+LOGO_FILE = "logo.png"  # beside the standalone HTML; an issue's own images are all under assets/
 _LIST_ITEM = re.compile(r"^\s*(?:- |\d+\. )")
 
 
@@ -47,18 +53,33 @@ class EmailEdition:
     """An issue's email before its PDF exists: the .eml, which attaches the PDF, comes last."""
 
     view: IssueView
-    html: str
+    html: str  # as sent, images by cid:
     text: str
     images: list[InlineImage]
 
     def files(self, project: Project, pdf: bytes) -> dict[str, bytes]:
-        """The email body, plain text and .eml (with `pdf` attached), keyed by file name."""
+        """The standalone email body, plain text and .eml (with `pdf` attached), keyed by file name."""
         slug = self.view.slug
         return {
-            f"{slug}.html": self.html.encode(),
+            f"{slug}.html": standalone_html(self.html, self.images).encode(),
             f"{slug}.txt": self.text.encode(),
             f"{slug}.eml": eml(self.view, project, self.html, self.text, self.images, pdf),
         }
+
+
+def standalone_html(html: str, images: list[InlineImage]) -> str:
+    """The email HTML for a browser: each image's src="cid:..." (ours, made by email_html) points at
+    its file beside the HTML instead (linked_files writes them)."""
+    for image in images:
+        html = html.replace(f'src="{image.src}"', f'src="{image.file_src}"')
+    return html
+
+
+def linked_files(project: Project, view: IssueView) -> dict[str, bytes]:
+    """The files the standalone email HTML and the issue's web page link to, by path relative to
+    them: the logo's PNG and the issue's images (`assets/...`, as in the bundle)."""
+    logo = logo_image(project, view.slug)
+    return {image.path: image.data for image in [logo, *view.email_images]}
 
 
 def email_edition(bundle: Bundle, project: Project, view: IssueView) -> EmailEdition:
@@ -120,7 +141,8 @@ def logo_image(project: Project, slug: str) -> InlineImage:
     subtype, (width, height) = image_info(data, f"brand/{png.name}")
     if subtype != "png":
         raise BuildError(f"brand/{png.name} is not a PNG image")
-    return InlineImage(f"logo@{slug}.tablet", data, "png", LOGO_WIDTH, round(height * LOGO_WIDTH / width))
+    height = round(height * LOGO_WIDTH / width)
+    return InlineImage(f"logo@{slug}.tablet", data, "png", LOGO_WIDTH, height, LOGO_FILE)
 
 
 def stylesheet(project: Project) -> tuple[str, str]:

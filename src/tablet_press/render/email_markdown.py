@@ -1,4 +1,5 @@
-"""The pharmacist's markdown as email HTML: callouts as tables, images as inline cid: parts.
+"""The pharmacist's markdown as email HTML: callouts as tables, images as inline cid: parts, figures
+with their caption, tables of data with every cell styled (styles/email.css, inlined).
 
 Mail clients are not browsers: Outlook on Windows draws no box around an <aside>, Gmail drops in-page
 (#) links, and an email cannot reach the files beside it. So the email's fragments are rendered from
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from markdown_it.common.utils import escapeHtml
 
@@ -26,17 +28,24 @@ CONTENT_WIDTH = 552  # the 600px container less its side padding: the widest an 
 
 @dataclass(frozen=True)
 class InlineImage:
-    """An image sent inside the .eml (multipart/related) and shown through its cid: URL."""
+    """An image sent inside the .eml (multipart/related) and shown through its cid: URL; beside the
+    standalone email HTML, the same image is the file `path` (relative to it, as in the bundle)."""
 
     cid: str
     data: bytes
     subtype: str
     width: int
     height: int
+    path: str  # "assets/chart.png"; "logo.png" for the logo
 
     @property
     def src(self) -> str:
         return f"cid:{self.cid}"
+
+    @property
+    def file_src(self) -> str:
+        """The relative URL of `path`, for the standalone HTML and the archive."""
+        return quote(self.path)
 
 
 def image_info(data: bytes, name: str) -> tuple[str, tuple[int, int]]:
@@ -83,15 +92,22 @@ class IssueImages:
             raise BuildError(f"issues/{bundle.slug}: image '{src}' cannot be used: {exc.message}") from None
         subtype, (width, height) = image_info(data, src)
         shown = min(width, CONTENT_WIDTH)
-        return InlineImage(cid, data, subtype, shown, round(height * shown / width))
+        return InlineImage(cid, data, subtype, shown, round(height * shown / width), relative.as_posix())
 
 
 class EmailRenderer(HtmlRenderer):
     """Markdown -> email HTML: a callout is a one-cell table, an image its inline part at the size
-    the email shows it (no wider than the column), so that no client needs CSS to lay them out."""
+    the email shows it (no wider than the column), so that no client needs CSS to lay them out; a
+    figure a box with its caption, a table of data one with a class that email.css styles cell by cell."""
 
-    def __init__(self, cite: Cite, callout_labels: dict[str, str], images: IssueImages) -> None:
-        super().__init__(cite, callout_labels)
+    def __init__(
+        self,
+        cite: Cite,
+        callout_labels: dict[str, str],
+        images: IssueImages,
+        figures: Mapping[str, int] | None = None,
+    ) -> None:
+        super().__init__(cite, callout_labels, figures)
         self.images = images
 
     def callout_open(self, kind: str, label: str) -> str:
@@ -104,12 +120,29 @@ class EmailRenderer(HtmlRenderer):
     def callout_close(self) -> str:
         return "</td></tr></table>\n"
 
+    def figure_open(self, number: int) -> str:
+        return '<div class="figure-box">'
+
+    def figure_close(self, number: int, caption: str) -> str:
+        return (
+            f'<p class="figure-caption"><strong class="figure-number">Figure {number}.</strong> '
+            f"{_attribute(caption)}</p></div>\n"
+        )
+
+    def table_open(self) -> str:
+        # A table of data: no role="presentation" (its <th> say so); the width lets it fill the column
+        # where no CSS is read, and email.css lets its cells wrap so that it never widens a phone.
+        return '<table class="data" width="100%" cellpadding="0" cellspacing="0" border="0">\n'
+
     def image(self, src: str, alt: str, title: str | None) -> str:
         shown = self.images(src)
         extra = "" if title is None else f' title="{_attribute(title)}"'
+        # The width attribute sizes it where CSS is not read (Outlook); the style lets it shrink with
+        # the column, also when it is blocked or missing: then it is no longer an image but a box of
+        # alt text, whose fixed width would stretch the table cell around it past a phone's screen.
         return (
             f'<img class="figure" src="{shown.src}" width="{shown.width}" height="{shown.height}"'
-            f' alt="{_attribute(alt)}"{extra}>'
+            f' style="width: 100%; max-width: {shown.width}px;" alt="{_attribute(alt)}"{extra}>'
         )
 
 

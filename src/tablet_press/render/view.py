@@ -147,6 +147,19 @@ def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
     return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
 
 
+def figure_numbers(bundle: Bundle) -> dict[str, int]:
+    """Each markdown text that holds figures -> the number of its first figure: figures are numbered
+    in reading order across the whole issue (bundle/outline.py)."""
+    numbers: dict[str, int] = {}
+    count = 0
+    for text in markdown_texts(bundle):
+        figures = markdown.scan(text.text).figures
+        if figures:
+            numbers.setdefault(text.text, count + 1)
+            count += len(figures)
+    return numbers
+
+
 def _email_images(bundle: Bundle) -> IssueImages:
     """The issue's images, numbered in reading order: the email's image1 is the first one read."""
     images = IssueImages(bundle)
@@ -159,10 +172,16 @@ def _email_images(bundle: Bundle) -> IssueImages:
 class _Texts:
     """Markdown -> Fragment (page HTML, plain text, email HTML) with this issue's citations."""
 
-    def __init__(self, bibliography: Bibliography, callouts: dict[str, str], images: IssueImages) -> None:
-        self.html = markdown.renderer(bibliography.cite_html, callouts)
-        self.plain = markdown.text_renderer(bibliography.cite_text, callouts)
-        self.email = EmailRenderer(bibliography.cite_unlinked, callouts, images)
+    def __init__(
+        self,
+        bibliography: Bibliography,
+        callouts: dict[str, str],
+        images: IssueImages,
+        figures: dict[str, int],
+    ) -> None:
+        self.html = markdown.renderer(bibliography.cite_html, callouts, figures)
+        self.plain = markdown.text_renderer(bibliography.cite_text, callouts, figures)
+        self.email = EmailRenderer(bibliography.cite_unlinked, callouts, images, figures)
 
     def block(self, text: str) -> Fragment:
         return self._fragment(text, inline=False)
@@ -188,7 +207,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
     style = issue.reference_style or config.reference_style
     references = bibliography(bundle.references, style, citation_order(bundle), citations)
     images = _email_images(bundle)
-    texts = _Texts(references, config.callouts, images)
+    texts = _Texts(references, config.callouts, images, figure_numbers(bundle))
 
     def study_view(study: Study) -> StudyView:
         ref = bundle.reference(study.ref)

@@ -369,7 +369,8 @@ class _Run:
 
     def _finish(self, slug: str, issue: _Issue) -> None:
         """Wait for the issue's PDF (making its email meanwhile), then write its outputs and thumbnail."""
-        from tablet_press.build import outputs
+        from tablet_press.build import outputs, write_issue
+        from tablet_press.render.email import linked_files
 
         problems: list[Problem] = []
         try:
@@ -377,7 +378,9 @@ class _Run:
             if files is None:
                 files = outputs(issue.bundle, self.project, issue.view, issue.pdf, self.report.warnings)
             files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
-            write_files(issue.folder, files, within=self.out, root=self.project.root)
+            # The page and the email show the issue's images (assets/...) and the logo from beside them.
+            linked = linked_files(self.project, issue.view)
+            write_issue(issue.folder, files, linked, within=self.out, root=self.project.root)
         except BuildError as exc:
             problems = [Problem(f"issues/{slug}", 0, 0, str(exc))]
         except Exception as exc:  # a bug: report it against this issue and go on with the others
