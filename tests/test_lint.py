@@ -257,3 +257,17 @@ def test_warnings_name_their_field_as_errors_do(project: Path) -> None:
     assert "literature[1].studies[1].title" in fields  # a heading unlike its paper's title
     assert "pearls[0]" in fields and "literature[4].note" in fields
     assert not [f for f in fields if re.search(r"\.\d", f)], fields
+
+
+def test_an_ignore_on_the_first_line_of_a_reference_silences_it(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    bundle = _lay(project, "journal-abbreviation", LINT / "journal-abbreviation" / "fail")
+    target = bundle / "references.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(
+        text.replace("- id: younger2009", "- id: younger2009  # tablet: ignore[journal-abbreviation]")
+    )
+    result = run("validate", "--strict", "issues/journal-abbreviation", cwd=project)
+    assert (result.exit_code, result.stdout) == (0, "")

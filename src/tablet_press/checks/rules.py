@@ -61,6 +61,12 @@ RULES = {
         "- Take 4.5 mg #bid",
         '- "Take 4.5 mg #bid"',
     ),
+    "journal-abbreviation": Rule(
+        "A journal article in references.yaml without the NLM abbreviation of its journal: the "
+        "study heading and the AMA/Vancouver list would print the full name.",
+        "container-title: Pain Medicine",
+        "container-title-short: Pain Med",
+    ),
     "ignore": Rule("An ignore that names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"),
 }
 
