@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
@@ -81,6 +82,8 @@ def _parser() -> MarkdownIt:
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("text", _render_text)
+    md.add_render_rule("softbreak", _render_softbreak)
     md.add_render_rule("html_inline", _render_html)
     md.add_render_rule("html_block", _render_html)
     md.add_render_rule("container_callout_open", _render_callout_open)
@@ -169,6 +172,9 @@ class HtmlRenderer:
     tables for callouts, images by cid:), a subclass overrides callout_open, callout_close and image,
     so that every output is made from the tokens, never by rewriting another output's HTML."""
 
+    # Citations are superscripts (numbered styles): the space before "[@key]" is dropped, "text¹".
+    tight_citations = False
+
     def __init__(self, cite: Cite, callout_labels: dict[str, str]) -> None:
         self.cite = cite
         self.labels = callout_labels
@@ -196,6 +202,26 @@ class HtmlRenderer:
 
 def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     return str(env["renderer"].cite(tokens[idx].meta["keys"]))
+
+
+def _before_tight_citation(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> bool:
+    following = tokens[idx + 1] if idx + 1 < len(tokens) else None
+    return (
+        following is not None
+        and following.type == "citation"
+        and getattr(env.get("renderer"), "tight_citations", False)
+    )
+
+
+def _render_text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    content = tokens[idx].content
+    if _before_tight_citation(tokens, idx, env):
+        content = content.rstrip(" \t")
+    return escapeHtml(content)
+
+
+def _render_softbreak(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    return "" if _before_tight_citation(tokens, idx, env) else "\n"
 
 
 def _render_html(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
