@@ -402,3 +402,17 @@ def test_a_clinical_name_alone_is_no_abbreviation(name: str) -> None:
 
     masked = _CLINICAL.sub(lambda m: " " * len(m[0]), f"the {name}-mediated ({name}), {name}.")
     assert [w for w in _TOKEN.findall(masked) if _abbreviation(w)] == []
+
+
+def test_an_ignore_on_the_first_line_of_a_reference_silences_it(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    project = copy_project(tmp_path / "p", bundles=())
+    bundle = _lay(project, "journal-abbreviation", LINT / "journal-abbreviation" / "fail")
+    target = bundle / "references.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(
+        text.replace("- id: younger2009", "- id: younger2009  # tablet: ignore[journal-abbreviation]")
+    )
+    result = run("validate", "--strict", "issues/journal-abbreviation", cwd=project)
+    assert (result.exit_code, result.stdout) == (0, "")

@@ -10,6 +10,11 @@ from tablet_press.errors import ValidationFailed
 from tablet_press.refs.formats import read_records
 
 
+def given(fields: dict[str, object]) -> dict[str, object]:
+    """The fields a record holds, without those the file left empty (the readers list every field)."""
+    return {key: value for key, value in fields.items() if value not in (None, "", [])}
+
+
 def failure(text: str, suffix: str) -> list[str]:
     with pytest.raises(ValidationFailed) as failed:
         read_records(text, f"refs{suffix}", suffix)
@@ -38,7 +43,7 @@ BIB = """% my library; write to me@example.org
 def test_bibtex_fields_macros_and_authors() -> None:
     first, second = read_records(BIB, "refs.bib", ".bib")
     assert first.line == 4 and first.error == ""
-    assert first.fields == {
+    assert given(first.fields) == {
         "type": "article-journal",
         "title": "Fibromyalgia symptoms are reduced by low-dose naltrexone",
         "container-title": "Pain Medicine (Malden)",
@@ -131,7 +136,7 @@ ER  -
 def test_ris_fields_authors_pages_and_a_wrapped_title() -> None:
     first = read_records(RIS, "refs.ris", ".ris")[0]
     assert (first.line, first.error) == (1, "")
-    assert first.fields == {
+    assert given(first.fields) == {
         "type": "article-journal",
         "author": ["Younger, J. P.", "Mackey, Sean"],
         "title": "Fibromyalgia symptoms are reduced by low-dose naltrexone",
@@ -143,7 +148,6 @@ def test_ris_fields_authors_pages_and_a_wrapped_title() -> None:
         "DOI": "10.1111/j.1526-4637.2009.00613.x",
         "year": "2009",
         "month": "May-Jun",
-        "day": "",
     }
 
 
@@ -188,18 +192,14 @@ CSL = """[
 def test_csl_json_fields_authors_and_a_date_range() -> None:
     first, _ = read_records(CSL, "refs.json", ".json")
     assert (first.line, first.error) == (2, "")
-    assert first.fields == {
+    assert given(first.fields) == {
         "type": "article-journal",
         "title": "The LDN trial",
         "container-title": "Pain Medicine",
         "container-title-short": "Pain Med",
-        "volume": None,
-        "issue": None,
         "page": "1-2",
         "article-number": "e12",
         "DOI": "10.1/x",
-        "PMID": None,
-        "URL": None,
         "issued": "2009-05/2009-06",
         "author": ["van Beethoven, Ludwig", "WHO"],
     }

@@ -59,7 +59,8 @@ bottom_line:
 
 def reference(key: str, family: str, year: int) -> str:
     return (
-        f'- id: {key}\n  author: ["{family}, A."]\n  title: "Study {key}"\n  container-title: Journal\n'
+        f'- id: {key}\n  author: ["{family}, A."]\n  title: "Study {key}"\n'
+        "  container-title: Journal\n  container-title-short: J\n"
         f"  issued: {year}\n  page: 1-10\n"
     )
 
@@ -200,8 +201,8 @@ def test_numbered_references_follow_the_first_citation_in_reading_order(rich: Pa
     assert [r.anchor for r in view.references] == ["ref-gamma2021", "ref-beta2020", "ref-alpha2019"]
     assert view.numbered_references is True
     assert view.pearls[0].text == "Start low [2]"
-    assert view.pearls[0].html == 'Start low <sup><a href="#ref-beta2020">2</a></sup>'
-    assert view.pearls[0].email == "Start low <sup>2</sup>"
+    assert view.pearls[0].html == 'Start low<sup><a href="#ref-beta2020">2</a></sup>'
+    assert view.pearls[0].email == "Start low<sup>2</sup>"
     assert view.bottom_line[1].text == "Use with care [1]"
 
 

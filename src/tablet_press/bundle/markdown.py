@@ -111,6 +111,8 @@ def _parser() -> MarkdownIt:
     md.core.ruler.push("figure", _figure_rule)
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("text", _render_text)
+    md.add_render_rule("softbreak", _render_softbreak)
     md.add_render_rule("html_inline", _render_html)
     md.add_render_rule("html_block", _render_html)
     md.add_render_rule("container_callout_open", _render_callout_open)
@@ -227,6 +229,9 @@ class HtmlRenderer:
     figure_open, figure_close and table_open, so that every output is made from the tokens, never by
     rewriting another output's HTML."""
 
+    # Citations are superscripts (numbered styles): the space before "[@key]" is dropped, "text¹".
+    tight_citations = False
+
     def __init__(
         self, cite: Cite, callout_labels: dict[str, str], figures: Mapping[str, int] | None = None
     ) -> None:
@@ -271,6 +276,26 @@ class HtmlRenderer:
 
 def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     return str(env["renderer"].cite(tokens[idx].meta["keys"]))
+
+
+def _before_tight_citation(tokens: Sequence[Token], idx: int, env: dict[str, Any]) -> bool:
+    following = tokens[idx + 1] if idx + 1 < len(tokens) else None
+    return (
+        following is not None
+        and following.type == "citation"
+        and getattr(env.get("renderer"), "tight_citations", False)
+    )
+
+
+def _render_text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    content = tokens[idx].content
+    if _before_tight_citation(tokens, idx, env):
+        content = content.rstrip(" \t")
+    return escapeHtml(content)
+
+
+def _render_softbreak(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    return "" if _before_tight_citation(tokens, idx, env) else "\n"
 
 
 def _render_html(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:

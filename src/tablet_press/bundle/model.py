@@ -78,11 +78,12 @@ def _partial_date(value: str) -> str:
 
 
 Text = Annotated[str, Field(strict=True), AfterValidator(_text)]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 Id = Annotated[
     str,
     Field(
         strict=True,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        pattern=ID_PATTERN,
         description="A short identifier: letters, digits, '-', '_', '.', ':'.",
     ),
 ]
@@ -311,35 +312,117 @@ class Issue(Model):
 
 # ---------------------------------------------------------------- references.yaml
 
-ReferenceType = Literal["article-journal", "book", "chapter", "report", "webpage"]
+ReferenceType = Literal["article-journal", "book", "chapter", "report", "webpage", "document"]
+# Types whose date may be left out: a living web page or document has no single date of publication
+# (the styles print the accessed date instead, which these then need).
+UNDATED_TYPES = frozenset({"webpage", "document"})
+# The last entry of `author` when the work lists more authors than the record does (BibTeX "and others").
+MORE_AUTHORS = "et al."
+_MORE_AUTHORS_SPELLINGS = {"others", "et al", "et al.", "et. al.", "etal", "et alii", "and others"}
+
+
+def _authors(names: list[str]) -> list[str]:
+    for i, name in enumerate(names):
+        spelled = " ".join(name.casefold().split())
+        if spelled in _MORE_AUTHORS_SPELLINGS and (name != MORE_AUTHORS or i != len(names) - 1):
+            raise ValueError(
+                f"'{name}' is not an author: write more authors not listed as '{MORE_AUTHORS}', "
+                "after the last author named"
+            )
+    if names and names[0] == MORE_AUTHORS:
+        raise ValueError(f"'{MORE_AUTHORS}' needs at least one author named before it")
+    return names
+
+
+def _iso_day_text(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2025-07-21")
+    return value
+
+
+def _real_day(value: str) -> str:
+    _iso_date(value)
+    return value
+
+
+IsoDay = Annotated[str, Field(strict=True), BeforeValidator(_iso_day_text), AfterValidator(_real_day)]
 
 
 class Reference(Model):
     """One reference, stored once as CSL-JSON fields; every printed form is generated from it."""
 
     id: Id = Field(description="Citation key used in [@key] and in studies' `ref`.")
-    type: ReferenceType = Field("article-journal", description="CSL type of the work.")
-    author: list[Text] = Field(
-        min_length=1, description="Authors as 'Family, Given' (an organisation without a comma), in order."
+    type: ReferenceType = Field(
+        "article-journal",
+        description="CSL type of the work: article-journal (also a guideline or position statement "
+        "published in a journal), book, chapter (in an edited book), report (a report or guideline "
+        "document from an organisation), webpage (a page that may change, e.g. a living guideline), "
+        "document (any other stand-alone document).",
+    )
+    author: Annotated[list[Text], AfterValidator(_authors)] = Field(
+        min_length=1,
+        description="Authors as 'Family, Given' (an organisation without a comma), in order; end "
+        f"with '{MORE_AUTHORS}' when the work lists more authors than these.",
     )
     title: Text = Field(description="Title of the article or work, as published.")
-    container_title: Text | None = Field(None, alias="container-title", description="Journal, full name.")
+    container_title: Text | None = Field(
+        None,
+        alias="container-title",
+        description="Journal, full name; for a chapter, the book's title; for a web page, the website.",
+    )
     container_title_short: Text | None = Field(
         None, alias="container-title-short", description="Journal, NLM abbreviation, e.g. 'Pain Med'."
     )
-    issued: PartialDate = Field(description="Publication date: YYYY, YYYY-MM, YYYY-MM-DD or a range A/B.")
+    editor: Annotated[list[Text], AfterValidator(_authors)] = Field(
+        [], description="Editors of the book a chapter is in, as 'Family, Given', in order."
+    )
+    edition: Text | None = Field(None, description="Edition of a book, e.g. '5' (not the first).")
+    collection_title: Text | None = Field(
+        None, alias="collection-title", description="Series the work is part of, e.g. a report series."
+    )
+    genre: Text | None = Field(
+        None, description="What kind of document, when the title does not say, e.g. 'Position statement'."
+    )
+    publisher: Text | None = Field(
+        None, description="Publisher of a book, report, document or web page, e.g. 'Oxford University Press'."
+    )
+    publisher_place: Text | None = Field(
+        None, alias="publisher-place", description="Where the publisher is, e.g. 'New York, NY'."
+    )
+    issued: PartialDate | None = Field(
+        None,
+        description="Publication date: YYYY, YYYY-MM, YYYY-MM-DD or a range A/B. A web page or "
+        "document without a date of its own may leave it out if it has `accessed`.",
+    )
+    accessed: IsoDay | None = Field(
+        None, description="When you read a web page or online document, YYYY-MM-DD (printed with its URL)."
+    )
     volume: Text | None = None
     issue: Text | None = None
     page: (
         Annotated[str, Field(strict=True, pattern=r"^[A-Za-z]?\d+[A-Za-z]?([-–][A-Za-z]?\d+[A-Za-z]?)?$")]
         | None
     ) = Field(None, description="Page range, e.g. 663-672.")
-    article_number: Text | None = Field(None, alias="article-number", description="E-locator, e.g. e1080.")
+    article_number: Text | None = Field(
+        None, alias="article-number", description="E-locator, e.g. e1080; for a report, its number."
+    )
     DOI: Text | None = Field(
         None, description="DOI without https://doi.org/, e.g. 10.1097/PR9.0000000000001080."
     )
     PMID: Text | None = Field(None, description="PubMed id, digits only.")
     URL: HttpsUrl | None = Field(None, description="Web address, for works without a DOI.")
+
+    @model_validator(mode="after")
+    def _dated(self) -> Reference:
+        if self.issued is None and self.type not in UNDATED_TYPES:
+            raise ValueError(f"a reference of type {self.type} needs `issued`, its date of publication")
+        if self.issued is None and self.accessed is None:
+            raise ValueError(
+                f"a {self.type} without `issued` needs `accessed`, the date you read it (YYYY-MM-DD)"
+            )
+        if self.accessed is not None and self.URL is None and self.DOI is None:
+            raise ValueError("`accessed` is the date a URL was read: add the URL, or remove `accessed`")
+        return self
 
 
 class References(Model):

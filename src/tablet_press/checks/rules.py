@@ -82,6 +82,12 @@ RULES = {
         "volume: 10",
         "page: 663-672",
     ),
+    "journal-abbreviation": Rule(
+        "A journal article in references.yaml without the NLM abbreviation of its journal: the "
+        "study heading and the AMA/Vancouver list would print the full name.",
+        "container-title: Pain Medicine",
+        "container-title-short: Pain Med",
+    ),
     "ignore": Rule(
         "An ignore that is malformed, names no rule, or would be printed.", "[dose-spaces]", "[dose-spacing]"
     ),

@@ -77,6 +77,7 @@ def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -
         *_check_authors(bundle, project),
         *_check_topics(bundle, project),
         *_check_reference_records(bundle),
+        *_check_journal_abbreviations(bundle),
         *_check_studies(bundle, [r.id for r in bundle.references]),
         *_check_unused(bundle),
         *_check_markdown(markdown_texts(bundle), [r.id for r in bundle.references], bundle.path, project),
@@ -105,6 +106,7 @@ def check_parts(parts: Parts, project: Project) -> list[Problem]:
         problems += _check_authors(partial, project)
     if parts.references and parts.references_source is not None:  # references.yaml parsed
         problems += _check_reference_records(partial)
+        problems += _check_journal_abbreviations(partial)
     return problems
 
 
@@ -181,6 +183,26 @@ def _check_reference_records(bundle: Bundle) -> Iterator[Problem]:
                 (i, "id"),
                 f"[missing-pages] reference '{ref.id}' has no pages or article number",
                 hint="add page: or article-number:",
+                severity="warning",
+            )
+
+
+def _check_journal_abbreviations(bundle: Bundle) -> Iterator[Problem]:
+    """A journal article needs its journal's NLM abbreviation: the short cite over a study and the
+    numbered styles print it. Silenced for one record by `# tablet: ignore[journal-abbreviation]` on
+    its first line or on the comment lines right above it."""
+    src = bundle.references_source
+    for i, ref in enumerate(bundle.references):
+        assert src is not None
+        if ref.type != "article-journal" or ref.container_title_short or not ref.container_title:
+            continue
+        if not ignored(src, (i,), "journal-abbreviation"):
+            yield src.problem(
+                (i, "container-title"),
+                f"[journal-abbreviation] '{ref.id}' has no container-title-short: the study heading and "
+                f"the AMA and Vancouver lists would print '{ref.container_title}' in full",
+                hint="add container-title-short: with the journal's NLM abbreviation (NLM Catalog), "
+                "e.g. Pain Med",
                 severity="warning",
             )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tablet_press.bundle.model import Reference, ReferenceStyle
+from tablet_press.bundle.model import MORE_AUTHORS, Reference, ReferenceStyle
 from tablet_press.refs import citeproc_fixes
 
 # Vancouver is the NLM's own Citing Medicine style (`vancouver-nlm` in the CSL repository is an alias
@@ -37,6 +37,7 @@ _OPEN = {"i": "\ue000", "b": "\ue002", "sup": "\ue004", "sub": "\ue006"}  # each
 _TAGS = {m: f"<{t}>" for t, m in _OPEN.items()} | {chr(ord(m) + 1): f"</{t}>" for t, m in _OPEN.items()}
 _PAGE_DASH = "\ue00a"  # a page-range dash that citeproc-py does not abbreviate around
 _CITE, _CITE_BODY, _CITE_END = "\ue00b", "\ue00c", "\ue00d"  # _CITE index _CITE_BODY text _CITE_END
+_MORE = "\ue010"  # stands for "et al." (more authors not listed) as the last name of a list
 _MARKS = re.compile("[\ue000-\ue0ff]")
 _CITE_ITEM = re.compile(f"{_CITE}(\\d+){_CITE_BODY}(.*?){_CITE_END}", re.S)
 _RANGE_DASH = {"apa": "–", "ama": "-", "vancouver": "-"}  # each style's page-range delimiter
@@ -90,6 +91,11 @@ class Bibliography:
             self._engine = _Engine(style, self._refs, suffixes)
         self._entries = self._engine.entries()
         self._cites: dict[tuple[str, ...], tuple[str, str, str]] = {}
+
+    @property
+    def numbered(self) -> bool:
+        """Whether citations are numbers in superscript (AMA, Vancouver), not author and year."""
+        return self.style in NUMERIC
 
     def entries(self) -> list[Entry]:
         """All entries, ordered as the style says: APA alphabetical; AMA/Vancouver by first citation."""
@@ -190,7 +196,7 @@ def _may_collide(refs: Sequence[Reference]) -> bool:
             return True
         name = _csl_name(ref.author[0])
         words = (name.get("family") or name.get("literal") or "").casefold().split()
-        key = (ref.issued[:4], words[-1] if words else "")
+        key = ((ref.issued or ref.accessed or "")[:4], words[-1] if words else "")
         if key in seen:
             return True
         seen.add(key)
@@ -202,9 +208,13 @@ def short_cite(ref: Reference) -> str:
     journal = (ref.container_title_short or ref.container_title or ref.title).rstrip(".")
     source = (ref.volume or "") + (f"({ref.issue})" if ref.issue else "")
     locator = _nlm_pages(ref.page) if ref.page else ref.article_number
-    if locator:
+    if ref.type != "article-journal":  # a book, chapter, report or page: its title and date
+        journal, source = ref.title.rstrip("."), ""
+    elif locator:
         source += f":{locator}"
     stop = "" if journal.endswith(("?", "!")) else "."
+    if ref.issued is None:  # an undated web page: NLM cites it by its title alone
+        return f"{journal}{stop}" + (f" {source}." if source else "")
     return f"{journal}{stop} {_nlm_date(ref.issued)}{';' if source[:1] not in ('', ':') else ''}{source}."
 
 
@@ -249,7 +259,7 @@ class _Engine:
                 rendered = self._bib.style.render_bibliography([item])
             marked = _fix_seams(str(rendered[0]) if rendered else "", self.style)
             number = position + 1 if self.style in NUMERIC else None
-            out.append(Entry(ref.id, number, _linked_html(marked, ref), _plain(marked), f"ref-{ref.id}"))
+            out.append(Entry(ref.id, number, *_entry_forms(marked, ref), f"ref-{ref.id}"))
         return out
 
     def cite(self, indexes: Sequence[int]) -> str:
@@ -278,13 +288,23 @@ def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | Non
     item: dict[str, Any] = {
         "id": key,
         "type": ref.type,
-        "author": [_csl_name(name) for name in ref.author],
+        "author": _csl_names(ref.author),
         "title": _clean(ref.title),
-        "issued": _csl_date(ref.issued, style, ref.type),
     }
+    if ref.issued is not None:
+        item["issued"] = _csl_date(ref.issued, style, ref.type)
+    if ref.accessed is not None:
+        item["accessed"] = {"date-parts": [[int(n) for n in ref.accessed.split("-")]]}
+    if ref.editor:
+        item["editor"] = _csl_names(ref.editor)
     for field, value in (
         ("container-title", ref.container_title),
         ("container-title-short", ref.container_title_short),
+        ("edition", ref.edition),
+        ("collection-title", ref.collection_title),
+        ("genre", ref.genre),
+        ("publisher", ref.publisher),
+        ("publisher-place", ref.publisher_place),
         ("volume", ref.volume),
         ("issue", ref.issue),
         ("number", ref.article_number),  # CSL 1.0.2 keeps an article's e-locator in `number`
@@ -300,6 +320,12 @@ def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | Non
         dash = _PAGE_DASH if re.search("[A-Za-z]", ref.page) else "-"
         item["page"] = re.sub("[-–]", dash, ref.page)
     return item
+
+
+def _csl_names(names: Sequence[str]) -> list[dict[str, str]]:
+    """Names for citeproc-py; "et al." at the end (more authors not listed) becomes a marker that
+    `_more_authors` turns into the style's et al. once the names are laid out."""
+    return [{"literal": _MORE} if name == MORE_AUTHORS else _csl_name(name) for name in names]
 
 
 def _csl_name(name: str) -> dict[str, str]:
@@ -328,9 +354,21 @@ def _clean(text: str) -> str:
 
 
 def _fix_seams(marked: str, style: ReferenceStyle) -> str:
+    marked = _more_authors(marked)
     # Bug: citeproc-py adds a style's period after a title ending in ? or ! ("effective?. Pain Med").
     marked = re.sub(r"([?!][\ue000-\ue007]*)\.", r"\1", marked)
     return marked.replace(_PAGE_DASH, _RANGE_DASH[style])
+
+
+def _more_authors(marked: str) -> str:
+    """The marker of more authors not listed -> et al., as the style joins it to the names before:
+    "Smith A, Lee B, et al." (AMA, NLM, APA's list), "Smith et al., 2020" (a citation of two names,
+    "Smith & <marker>"); a period of the style right after it is the abbreviation's own."""
+
+    def et_al(match: re.Match[str]) -> str:
+        return (", " if "," in match.group(1) else " ") + "et al."
+
+    return re.sub(f"(,? *(?:&|and)? *){_MORE}\\.?", et_al, marked)
 
 
 def _plain(marked: str) -> str:
@@ -342,9 +380,21 @@ def _to_html(marked: str) -> str:
     return re.sub("[\ue000-\ue007]", lambda m: _TAGS[m.group()], text)
 
 
+def _entry_forms(marked: str, ref: Reference) -> tuple[str, str]:
+    """An entry as (html, text). A work without a DOI keeps its PMID in sight, linked to PubMed, in
+    every style (none of the three prints the PMID variable): "PMID: 23314603", after the entry and
+    without a period, as an identifier ends an entry like a DOI or URL."""
+    html_, text = _linked_html(marked, ref), _plain(marked)
+    if ref.PMID and not ref.DOI:
+        pubmed = f"https://pubmed.ncbi.nlm.nih.gov/{ref.PMID}/"
+        html_ += f' <a href="{html.escape(pubmed)}">PMID: {html.escape(ref.PMID)}</a>'
+        text += f" PMID: {ref.PMID}"
+    return html_, text
+
+
 def _linked_html(marked: str, ref: Reference) -> str:
     """The entry as HTML with its DOI (as printed: https://doi.org/..., doi:...) or URL as a link."""
-    url = reference_url(ref)
+    url = reference_url(ref) if ref.DOI else ref.URL  # a URL is printed only when there is no DOI
     shown = ref.DOI or ref.URL
     at = marked.find(shown) if shown and url else -1
     if url is None or shown is None or at < 0:

@@ -28,6 +28,8 @@ class Raw:
     line: int
     fields: dict[str, Any] = field(default_factory=dict)
     error: str = ""  # why the record cannot be used, found while reading it
+    key: str = ""  # the record's own key (BibTeX key, CSL-JSON id, RIS ID): the reference id if usable
+    dropped: list[str] = field(default_factory=list)  # its fields, as the file names them, not kept
 
 
 def read_records(text: str, shown: str, suffix: str) -> list[Raw]:
@@ -58,6 +60,7 @@ def _fail(shown: str, text: str, at: int, message: str) -> ValidationFailed:
 
 _BIB_TYPES = {"article": "article-journal", "book": "book", "inbook": "chapter", "incollection": "chapter"}
 _BIB_TYPES |= {"techreport": "report", "report": "report", "online": "webpage", "electronic": "webpage"}
+_BIB_TYPES |= {"www": "webpage", "misc": "webpage or document", "manual": "document", "booklet": "document"}
 _BIB_FIELDS = {
     "title": "title",
     "journal": "container-title",
@@ -72,6 +75,13 @@ _BIB_FIELDS = {
     "doi": "DOI",
     "pmid": "PMID",
     "url": "URL",
+    "urldate": "accessed",
+    "publisher": "publisher",
+    "address": "publisher-place",
+    "location": "publisher-place",
+    "edition": "edition",
+    "series": "collection-title",
+    "type": "genre",
     "date": "issued",
     "year": "year",
     "month": "month",
@@ -123,15 +133,11 @@ class _BibTeX:
                 raise self._fail(start, f"field '{name}' appears twice in entry '{key}'")
             fields[name] = self._value()
         self._expect(closer)
+        raw.key = key
         raw.fields["type"] = _BIB_TYPES.get(kind)
         if raw.fields["type"] is None:
             raw.error = f"@{kind} entries are not supported (use one of: {', '.join(_BIB_TYPES)})"
-        for name, value in fields.items():
-            if name in _BIB_FIELDS:
-                raw.fields[_BIB_FIELDS[name]] = _latex(value)
-        if fields.get("eprinttype", "").lower() == "pubmed":
-            raw.fields["PMID"] = fields.get("eprint")
-        raw.fields["author"] = [_bib_name(n) for n in _split_names(fields.get("author", ""))]
+        _bib_fields(raw, fields)
         return raw
 
     def _value(self) -> str:
@@ -196,6 +202,41 @@ class _BibTeX:
 
     def _fail(self, at: int, message: str) -> ValidationFailed:
         return _fail(self.shown, self.text, at, message)
+
+
+def _bib_fields(raw: Raw, fields: dict[str, str]) -> None:
+    """BibTeX fields -> ours; every field that has no place is listed in `raw.dropped`."""
+    used = {"author", "editor"}
+    for name, value in fields.items():
+        if name in _BIB_FIELDS:
+            raw.fields[_BIB_FIELDS[name]] = _latex(value)
+            used.add(name)
+    if fields.get("eprinttype", "").lower() == "pubmed":
+        raw.fields["PMID"] = fields.get("eprint")
+        used |= {"eprint", "eprinttype"}
+    for name in ("institution", "organization"):  # who published a report or a manual
+        if name in fields and "publisher" not in raw.fields:
+            raw.fields["publisher"] = _latex(fields[name])
+            used.add(name)
+    url = re.fullmatch(r"\s*\\url\{([^{}]*)\}\s*", fields.get("howpublished", ""))
+    if url and "URL" not in raw.fields:  # BibTeX before biblatex: howpublished = {\url{...}}
+        raw.fields["URL"] = url.group(1)
+        used.add("howpublished")
+    elif "howpublished" in fields and not url and "genre" not in raw.fields:  # {Position statement}
+        raw.fields["genre"] = _latex(fields["howpublished"])
+        used.add("howpublished")
+    if raw.fields["type"] == "webpage or document":  # @misc: a page if it has an address
+        raw.fields["type"] = "webpage" if "URL" in raw.fields else "document"
+    raw.fields["author"] = _bib_names(fields.get("author", ""))
+    raw.fields["editor"] = _bib_names(fields.get("editor", ""))
+    raw.dropped = [name for name in fields if name not in used]
+
+
+def _bib_names(value: str) -> list[str]:
+    """'A and B and others' -> ['Family, Given', ..., 'et al.']: "others" is BibTeX's et al."""
+    names = list(_split_names(value))
+    more = bool(names) and names[-1].strip() == "others"
+    return [_bib_name(n) for n in names[: -1 if more else None]] + (["et al."] if more else [])
 
 
 def _split_names(value: str) -> Iterator[str]:
@@ -289,6 +330,9 @@ def _csl_json(text: str, shown: str) -> list[Raw]:
             raw.error = "expected a CSL-JSON item ({...})"
             continue
         get = item.get
+        key = get("citation-key") or get("id")
+        raw.key = key if isinstance(key, str) else ""
+        raw.dropped = [name for name in item if name not in _CSL_READ]
         try:
             issued = _csl_date(get("issued"))
         except (TypeError, ValueError, IndexError, OverflowError):
@@ -307,11 +351,25 @@ def _csl_json(text: str, shown: str) -> list[Raw]:
             "PMID": get("PMID"),
             "URL": get("URL"),
             "issued": "" if raw.error else issued,
-            "author": [_csl_name(n) for n in authors if isinstance(n, dict)]
-            if isinstance(authors, list)
-            else [],
+            "author": _csl_names(authors),
+            "editor": _csl_names(get("editor", [])),
+            "accessed": _csl_date(get("accessed")),
         }
+        for name in ("publisher", "publisher-place", "edition", "collection-title", "genre"):
+            raw.fields[name] = get(name)
     return out
+
+
+_CSL_READ = {"id", "citation-key", "type", "title", "container-title", "container-title-short"}
+_CSL_READ |= {"journalAbbreviation", "volume", "issue", "page", "article-number", "number", "DOI", "PMID"}
+_CSL_READ |= {"URL", "issued", "author", "editor", "accessed", "publisher", "publisher-place", "edition"}
+_CSL_READ |= {"collection-title", "genre"}
+
+
+def _csl_names(names: Any) -> list[str]:
+    if not isinstance(names, list):
+        return []
+    return [_csl_name(n) for n in names if isinstance(n, dict)]
 
 
 def _csl_name(name: dict[str, Any]) -> str:
@@ -375,9 +433,25 @@ def _json_item_lines(text: str, shown: str) -> list[int]:
 _RIS_TYPES = {"JOUR": "article-journal", "JFULL": "article-journal", "EJOUR": "article-journal"}
 _RIS_TYPES |= {"BOOK": "book", "EBOOK": "book", "CHAP": "chapter", "ECHAP": "chapter", "RPRT": "report"}
 _RIS_TYPES |= {"ELEC": "webpage", "WEB": "webpage"}
-_RIS_FIELDS = {"TI": "title", "T1": "title", "T2": "container-title", "JF": "container-title"}
-_RIS_FIELDS |= {"JO": "container-title-short", "JA": "container-title-short", "J2": "container-title-short"}
-_RIS_FIELDS |= {"VL": "volume", "IS": "issue", "C7": "article-number", "DO": "DOI", "UR": "URL"}
+# The first tag present gives the field. The RIS specification has JF and JO both for the journal's full
+# name and JA, J1, J2 for abbreviations; but EndNote and PubMed write the abbreviation in JO next to a
+# full name in T2 or JF, so JO is the abbreviation when the full name is already there.
+_RIS_FIELDS = {
+    "title": ("TI", "T1"),
+    "container-title": ("T2", "JF", "JO", "BT"),
+    "container-title-short": ("J2", "JA", "J1", "JO"),
+    "volume": ("VL",),
+    "issue": ("IS",),
+    "article-number": ("C7", "M1"),
+    "DOI": ("DO",),
+    "URL": ("UR",),
+    "publisher": ("PB",),
+    "publisher-place": ("CY",),
+    "edition": ("ET",),
+    "collection-title": ("T3",),
+    "genre": ("M3",),
+}
+_RIS_NAMES = ("AU", "A1", "A2", "ED", "TY", "ER", "ID", "SP", "EP", "DA", "PY", "Y1", "Y2")
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 
 
@@ -407,7 +481,7 @@ def _ris(text: str, shown: str) -> list[Raw]:
                 raw.error = f"RIS type '{value}' is not supported (use one of: {', '.join(_RIS_TYPES)})"
         elif tag == "ER":
             assert record is not None
-            out[-1].fields |= _ris_fields(record)
+            out[-1].fields |= _ris_fields(record, out[-1])
             record, tag = None, ""
         else:
             assert record is not None
@@ -417,17 +491,35 @@ def _ris(text: str, shown: str) -> list[Raw]:
     return out
 
 
-def _ris_fields(record: dict[str, list[str]]) -> dict[str, Any]:
-    fields: dict[str, Any] = {"author": [_ris_name(a) for a in record.get("AU", []) + record.get("A1", [])]}
-    for tag in ("T2", "JO", "JA", "J2", "JF", "TI", "T1", "VL", "IS", "C7", "DO", "UR"):
-        if tag in record:
-            fields[_RIS_FIELDS[tag]] = record[tag][0]
+def _ris_fields(record: dict[str, list[str]], raw: Raw) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "author": _ris_names(record.get("AU", []) + record.get("A1", [])),
+        "editor": _ris_names(record.get("A2", []) + record.get("ED", [])),
+    }
+    used = set(_RIS_NAMES)
+    for name, tags in _RIS_FIELDS.items():
+        for tag in tags:
+            if tag in record and not (tag == "JO" and name == "container-title-short" and used & {"JO"}):
+                fields[name] = record[tag][0]
+                used.add(tag)
+                break
+    raw.key = record.get("ID", [""])[0]
+    accessed = [*record.get("Y2", [""])[0].split("/"), "", ""]
+    if accessed[0]:
+        fields["accessed"] = "-".join([accessed[0], *(f"{int(n):02d}" for n in accessed[1:3] if n.isdigit())])
+    raw.dropped = [tag for tag in record if tag not in used]
     start, end = (record.get(tag, [""])[0] for tag in ("SP", "EP"))
     fields["page"] = f"{start}-{end}" if start and end and "-" not in start else start
     date = [*(record.get("DA") or record.get("PY") or record.get("Y1") or [""])[0].split("/"), "", "", ""]
     other = date[3] if re.search("[A-Za-z]", date[3]) else ""  # "2009///May-Jun": RIS's free-text part
     fields |= {"year": date[0], "month": other or date[1], "day": date[2]}
     return fields
+
+
+def _ris_names(names: list[str]) -> list[str]:
+    """Names; a last 'et al.' or 'others' (more authors not listed) is kept as 'et al.'."""
+    more = bool(names) and squash(names[-1]).casefold().rstrip(".") in ("et al", "others")
+    return [_ris_name(n) for n in names[: -1 if more else None]] + (["et al."] if more else [])
 
 
 def _ris_name(name: str) -> str:

@@ -22,7 +22,7 @@ from tablet_press.bundle.atomic import write_files
 from tablet_press.bundle.folder import ISSUE_FILE, REFERENCES_FILE
 from tablet_press.bundle.ledger import read_ledger
 from tablet_press.bundle.loader import dotted, load_yaml, read_text
-from tablet_press.bundle.model import Reference, References
+from tablet_press.bundle.model import ID_PATTERN, MORE_AUTHORS, UNDATED_TYPES, Reference, References
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.schema import parse
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
@@ -43,9 +43,11 @@ class ImportResult:
     target: str
     added: list[Reference] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # what a record lost, or a key not kept
 
     def report(self) -> list[str]:
-        lines = [f"added '{ref.id}': {ref.title}" for ref in self.added] + self.skipped
+        lines = [p.format() for p in self.warnings]
+        lines += [f"added '{ref.id}': {ref.title}" for ref in self.added] + self.skipped
         lines.append(f"{self.target}: {len(self.added)} added, {len(self.skipped)} skipped as duplicates")
         return lines
 
@@ -68,8 +70,9 @@ def import_file(project: Project, source: Path, issue: Path | None, cwd: Path) -
     known = {key: ref.id for ref in existing for key in _identities(ref)}
     problems = []
     for raw in raws:
+        notes: list[str] = []
         try:
-            ref = _record(raw, taken)
+            ref = _record(raw, taken, notes)
         except ValueError as exc:
             problems.append(Problem(shown, raw.line, 1, str(exc)))
             continue
@@ -80,6 +83,7 @@ def import_file(project: Project, source: Path, issue: Path | None, cwd: Path) -
                 f"skipped {shown}:{raw.line}: {by} is already in {shown_target} as '{same}'"
             )
             continue
+        result.warnings += [Problem(shown, raw.line, 1, note, severity="warning") for note in notes]
         taken.add(ref.id.lower())
         known.update(dict.fromkeys(_identities(ref), ref.id))
         result.added.append(ref)
@@ -153,21 +157,41 @@ def _identities(ref: Reference) -> list[str]:
 # ---------------------------------------------------------------- raw record -> clean Reference
 
 
-def _record(raw: Raw, taken: set[str]) -> Reference:
-    """A raw record, cleaned the same way whatever its format; ValueError says what is wrong."""
+_TEXT_FIELDS: tuple[str, ...] = (
+    "title",
+    "container-title",
+    "container-title-short",
+    "volume",
+    "issue",
+    "PMID",
+)
+_TEXT_FIELDS += ("edition", "collection-title", "genre", "publisher", "publisher-place")
+
+
+def _record(raw: Raw, taken: set[str], notes: list[str]) -> Reference:
+    """A raw record, cleaned the same way whatever its format; ValueError says what is wrong, and
+    `notes` gets a warning for what the record loses on the way."""
     if raw.error:
         raise ValueError(raw.error)
     _refuse_control_characters(raw)
     f = {k: v for k, v in raw.fields.items() if v not in (None, "", [])}
     data: dict[str, Any] = {"type": f.get("type", "article-journal")}
-    data["author"] = [squash(a) for a in f.get("author", [])]
-    for key in ("title", "container-title", "container-title-short", "volume", "issue", "PMID"):
+    data["author"] = _names(f.get("author", []))
+    data["editor"] = _names(f.get("editor", [])) or None
+    for key in _TEXT_FIELDS:
         if key in f:
             data[key] = squash(f[key])
     if "DOI" in f:
         data["DOI"] = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", squash(f["DOI"]), flags=re.I)
+    dropped = list(raw.dropped)
     if "URL" in f and not ("DOI" in data or "PMID" in data):  # a DOI or PMID is the better link
         data["URL"] = squash(f["URL"])
+    elif "URL" in f:
+        dropped.append("its URL (the " + ("DOI" if "DOI" in data else "PMID") + " is its link)")
+    if "accessed" in f and "URL" in data:
+        data["accessed"] = squash(f["accessed"])[:10]  # a time of day after the date says no more
+    elif "accessed" in f:
+        dropped.append("its accessed date (it has no URL)")
     page, number = squash(f.get("page", "")), squash(f.get("article-number", ""))
     if re.fullmatch(r"e\d+", page) and not number:  # a lone e-locator is an article number, not a page
         page, number = "", page
@@ -176,10 +200,17 @@ def _record(raw: Raw, taken: set[str]) -> Reference:
     data["issued"] = squash(f.get("issued", "")) or _issued(f.get("year"), f.get("month"), f.get("day"))
     if not data["author"]:
         raise ValueError("record has no authors")
-    if not data["issued"]:
+    if not data["issued"] and not (data["type"] in UNDATED_TYPES and data.get("accessed")):
         raise ValueError("record has no year of publication")
-    data["id"] = _new_id(data["author"][0], data["issued"][:4], taken)
-    label = f"the record of {data['author'][0]} ({data['issued'][:4]})"
+    data["issued"] = data["issued"] or None
+    year = (data["issued"] or data.get("accessed") or "")[:4]
+    own = raw.key if re.fullmatch(ID_PATTERN, raw.key) else None  # citations made with it then work
+    data["id"] = own if own and own.lower() not in taken else _new_id(data["author"][0], year, taken)
+    if own and own != data["id"]:
+        notes.append(f"the key '{own}' is already the id of another reference; imported as '{data['id']}'")
+    if dropped:
+        notes.append(f"'{data['id']}' was imported without {', '.join(dropped)}")
+    label = f"the record of {data['author'][0]} ({year})"
     try:
         return Reference.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
@@ -218,6 +249,14 @@ def _issued(year: Any, month: Any = None, day: Any = None) -> str:
     return f"{text}-{months[0]:02d}" + (f"-{int(day):02d}" if str(day or "").isdigit() else "")
 
 
+def _names(names: list[Any]) -> list[str]:
+    """Names as one line each; a last "others" or "et al." (more authors not listed) is "et al."."""
+    out = [squash(name) for name in names]
+    if out and out[-1].casefold().rstrip(".") in ("others", "et al", "et. al"):
+        out[-1] = MORE_AUTHORS
+    return out
+
+
 def _new_id(first_author: str, year: str, taken: set[str]) -> str:
     """'Due Bruun, K.' + 2024 -> duebruun2024 (then duebruun2024b, ...), like the sample's keys."""
     family = first_author.split(",")[0] if "," in first_author else first_author.split()[0]
@@ -247,9 +286,9 @@ def _yaml_record(ref: Reference) -> str:
     if data["type"] == "article-journal":
         del data["type"]
     lines: list[str] = []
-    for key in (k for k in FIELD_ORDER if k in data):
+    for key in (k for k in FIELD_ORDER if data.get(k, []) != []):  # no empty list of editors
         lead = f"{'  ' if lines else '- '}{key}: "
-        if key == "author":
+        if key in ("author", "editor"):
             lines += _wrap([_quote(a) + "," for a in data[key]], lead + "[", " " * len(lead + "["))
             lines[-1] = lines[-1][:-1] + "]"
         elif len(lead + _scalar(data[key])) > LINE_WIDTH and " " in data[key]:

@@ -70,6 +70,7 @@ class StudyView:
     url: str | None
     title: str
     bullets: tuple[Bullet, ...]
+    number: int | None = None  # its number in the reference list, in numbered styles (AMA, Vancouver)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class _Texts:
         self.html = markdown.renderer(bibliography.cite_html, callouts, figures)
         self.plain = markdown.text_renderer(bibliography.cite_text, callouts, figures)
         self.email = EmailRenderer(bibliography.cite_unlinked, callouts, images, figures)
+        self.html.tight_citations = self.email.tight_citations = bibliography.numbered
 
     def block(self, text: str) -> Fragment:
         return self._fragment(text, inline=False)
@@ -208,6 +210,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
     references = bibliography(bundle.references, style, citation_order(bundle), citations)
     images = _email_images(bundle)
     texts = _Texts(references, config.callouts, images, figure_numbers(bundle))
+    numbers = {entry.id: entry.number for entry in references.entries()}
 
     def study_view(study: Study) -> StudyView:
         ref = bundle.reference(study.ref)
@@ -217,6 +220,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
             reference_url(ref),
             study.title or ref.title,
             tuple(Bullet(label, texts.inline(t)) for _, label, t in study_bullets(study)),
+            numbers[study.ref],
         )
 
     literature = tuple(
