@@ -127,15 +127,19 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
+# Problems printed as text (file:line:col: ...) or as JSON, for editors and CI (validate, archive).
+_format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
     default="text",
     help="json prints the problems for editors and CI.",
 )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_format_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_friendly_errors
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
@@ -268,13 +272,7 @@ def refs_import(file: Path, issue: Path | None) -> None:
 @click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Issues built at once (default: all cores)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    help="json prints the problems for editors and CI.",
-)
+@_format_option
 @_friendly_errors
 def archive(out: Path | None, jobs: int | None, fmt: str) -> None:
     """Build the archive site: every issue, topic pages, a feed and offline search (incremental)."""

@@ -59,6 +59,16 @@ def where(text: str, key: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- strict fields, shared with the manifest
 
 
+def damage(text: str, exc: Exception) -> tuple[int, int, str]:
+    """Where a JSON file tablet writes is damaged, and why: at the JSON error, at the wrong field, or
+    at its start."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.lineno, exc.colno, exc.msg
+    if isinstance(exc, Damaged):
+        return (*where(text, exc.key), str(exc))
+    return 1, 1, str(exc)
+
+
 def digest_field(value: Any, key: str) -> str:
     if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise Damaged(f'"{key}" must be a sha256 (64 lower-case hex digits), not {_show(value)}', key)
@@ -194,12 +204,7 @@ def read_ledger(root: Path) -> tuple[Ledger, list[Problem]]:
         text = path.read_text(encoding="utf-8")
         records = _records(json.loads(text))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, Damaged) as exc:
-        line, col = 1, 1
-        if isinstance(exc, json.JSONDecodeError):
-            line, col = exc.lineno, exc.colno
-        elif isinstance(exc, Damaged):
-            line, col = where(text, exc.key)
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        line, col, reason = damage(text, exc)
         message = f"the publication record is damaged: {reason}"
         hint = "only 'tablet publish' writes this file; restore it from version control"
         return Ledger(path, {}, text), [Problem(LEDGER_FILE, line, col, message, hint=hint)]

@@ -28,6 +28,7 @@ from tablet_press.bundle.ledger import (
     Record,
     corrections_digest,
     count_field,
+    damage,
     date_field,
     digest_field,
     object_field,
@@ -193,12 +194,7 @@ def _check_manifest(found: _Inspection, bundle: Bundle, folder: Path, shown: str
     try:
         found.manifest, wrong = parse_manifest(text, bundle.slug)
     except (Damaged, json.JSONDecodeError, RecursionError) as exc:
-        line, col = 1, 1
-        if isinstance(exc, json.JSONDecodeError):
-            line, col = exc.lineno, exc.colno
-        elif isinstance(exc, Damaged):
-            line, col = where(text, exc.key)
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        line, col, reason = damage(text, exc)
         found.problems.append(Problem(where_manifest, line, col, f"{damaged}: {reason}"))
         return
     for field_error in wrong:
