@@ -407,13 +407,15 @@ def test_a_base_url_adds_links_to_the_web_version_and_the_pdf(tmp_path: Path) ->
 # ---------------------------------------------------------------- 10. the plain text
 
 
-def test_the_text_has_title_headings_pearls_and_references(sample: Sample) -> None:
+def test_the_text_has_title_headings_whole_references_and_study_cites(sample: Sample) -> None:
+    """What the layout and the citation engine print; every sentence, bullet and reference field of
+    the source, for every bundle: test_nothing_lost.py."""
     text, view = normalise(sample.text), sample.view
     assert normalise(f"TODAY’S TOPIC: {view.title}") in text
     headings = [normalise(h.text_content()) for h in parse(sample.html).xpath("//h1 | //h2 | //h3")]
     assert len(headings) > 10 and [h for h in headings if h.rstrip(":") not in text] == []
-    for fragment in [*view.pearls, *view.bottom_line, *(r.entry for r in view.references)]:
-        assert normalise(fragment.text) in text
+    for reference in view.references:
+        assert normalise(reference.entry.text) in text
     for group in view.literature:
         for study in group.studies:
             assert normalise(study.title) in text and normalise(study.cite) in text

@@ -63,15 +63,12 @@ def words(text: str) -> str:
 
 
 @needs_tool("pdftotext")
-def test_pdf_prints_the_numbered_caption_and_every_table_cell(dist: Path) -> None:
+def test_pdf_prints_the_numbered_caption(dist: Path) -> None:
+    """Every table cell and caption of every bundle, in every output: test_nothing_lost.py."""
     text = subprocess.run(
         ["pdftotext", str(dist / f"{SLUG}.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
-    flat = words(text)
-    assert f"Figure 1. {CAPTION}" in flat
-    for row in table_rows():
-        for cell in row:  # a cell may wrap inside its column: each of its words is there, in order
-            assert re.search(r"\s+".join(map(re.escape, cell.split())), text), cell
+    assert f"Figure 1. {CAPTION}" in words(text)
 
 
 @needs_tool("pdfimages")

@@ -198,14 +198,9 @@ def test_plain_text_keeps_hard_breaks_and_an_image_as_its_description() -> None:
     assert plain("![chart](assets/x.png)") == "[chart]"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ordered lists print '1.' before every item in plain text")
 def test_plain_text_numbers_an_ordered_list() -> None:
     assert plain("1. first\n2. second\n3. third") == "1. first\n2. second\n3. third"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: in plain text an image's description keeps its markdown (*chart*); the HTML alt does not",
-)
 def test_plain_text_image_description_matches_the_html_alt() -> None:
     assert plain("![a *chart*](assets/x.png)") == "[a chart]"

@@ -231,10 +231,6 @@ def test_json_nested_past_the_limit_is_refused_where_it_goes_too_deep() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: one item that is not an object makes every record of the list report line 1",
-)
 def test_a_list_item_that_is_not_an_object_keeps_every_line() -> None:
     text = '[\n  {"type": "book", "title": "A"},\n  "oops",\n  {"type": "book", "title": "B"}\n]'
     records = read_records(text, "refs.json", ".json")

@@ -17,10 +17,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -372,7 +373,8 @@ class _TextRenderer:
         if inline:
             return self._inline(parse_inline(text)[0].children or [])
         blocks: list[tuple[str, bool]] = []
-        prefix: list[str] = []
+        prefix: list[str] = []  # the marker of the current item at each list level ("- ", "2. ")
+        numbers: list[int | None] = []  # each level's next number, None in a bullet list
         label = ""
         figure = self.figures.get(text, 1)
         caption: str | None = None
@@ -397,10 +399,18 @@ class _TextRenderer:
             elif token.type == "container_callout_open":
                 kind = token.info.strip().split()[0]
                 label = self.labels.get(kind, kind.upper()) + ": "
-            elif token.type in ("bullet_list_open", "ordered_list_open"):
-                prefix.append("- " if token.type == "bullet_list_open" else "1. ")
+            elif token.type == "bullet_list_open":
+                prefix.append("- ")
+                numbers.append(None)
+            elif token.type == "ordered_list_open":
+                prefix.append("")
+                numbers.append(int(token.attrs.get("start", 1)))
+            elif token.type == "list_item_open" and numbers and numbers[-1] is not None:
+                prefix[-1] = f"{numbers[-1]}. "  # numbered from the list's start, as the HTML's <ol>
+                numbers[-1] += 1
             elif token.type in ("bullet_list_close", "ordered_list_close"):
                 prefix.pop()
+                numbers.pop()
             elif token.type == "inline":
                 lead = ("  " * (len(prefix) - 1) + prefix[-1]) if prefix else ""
                 blocks.append((lead + label + self._inline(token.children or []), bool(prefix)))
@@ -433,7 +443,11 @@ class _TextRenderer:
                 shown = href.removeprefix("mailto:").removeprefix("tel:")
                 out.append(text if shown in text else f"{text} ({href})")
             elif token.type == "image":
-                out.append(f"[{token.content or 'image'}]")
+                # The description as the HTML's alt has it: markup stripped (CommonMark's rule).
+                md = _parser()
+                html_renderer = cast(RendererHTML, md.renderer)
+                alt = html_renderer.renderInlineAsText(token.children or [], md.options, {})
+                out.append(f"[{' '.join(alt.split()) or 'image'}]")
         return "".join(out)
 
 

@@ -403,15 +403,22 @@ def _date_part(part: Any) -> int:
 
 
 def _json_item_lines(text: str, shown: str) -> list[int]:
-    """The line each object of a top-level JSON list starts on (json gives no positions). Refuses
-    nesting deeper than MAX_NESTING where it starts: json.loads recurses and would hit Python's limit."""
+    """The line each item of a top-level JSON list starts on, whatever the item is (json gives no
+    positions). Refuses nesting deeper than MAX_NESTING where it starts: json.loads recurses and would
+    hit Python's limit."""
     lines, depth, line, start, in_string, escaped = [], 0, 1, 0, False, False
+    top_list = text.lstrip().startswith("[")
+    item_next = False  # in the top-level list, where the next value starts an item
     for at, char in enumerate(text):
         if char == "\n":
             line, start = line + 1, at + 1
         if in_string:
             in_string, escaped = (escaped or char != '"'), (not escaped and char == "\\")
-        elif char == '"':
+            continue
+        if item_next and not char.isspace() and char not in ",]":
+            lines.append(line)
+            item_next = False
+        if char == '"':
             in_string = True
         elif char in "[{":
             depth += 1
@@ -420,10 +427,11 @@ def _json_item_lines(text: str, shown: str) -> list[int]:
                     f"lists and objects are nested more than {MAX_NESTING} levels deep; CSL-JSON needs a few"
                 )
                 raise ValidationFailed([Problem(shown, line, at - start + 1, message)])
-            if depth == 2 and char == "{":
-                lines.append(line)
+            item_next = top_list and depth == 1
         elif char in "]}":
             depth -= 1
+        elif char == "," and top_list and depth == 1:
+            item_next = True
     return lines
 
 
