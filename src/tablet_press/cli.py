@@ -261,6 +261,38 @@ def refs_import(file: Path, issue: Path | None) -> None:
         click.echo(line)
 
 
+@cli.command("import")
+@click.argument("draft", type=click.Path(path_type=Path))
+@click.option("--slug", help="The new issue's folder name under issues/ (default: from the file name).")
+@click.option(
+    "--accept-changes", is_flag=True, help="Import a draft with tracked changes as if all were accepted."
+)
+@_friendly_errors
+@_writes
+def import_(draft: Path, slug: str | None, accept_changes: bool) -> None:
+    """Turn a Word draft (.docx) into a new issue.
+
+    Maps the author team, today's topic, each section, the clinical pearls, the literature's studies
+    and the reference list onto a new bundle in issues/SLUG; prints the import's report (also saved
+    as import-report.txt in the bundle), then validates the new issue.
+    """
+    from tablet_press.bundle.project import load_project
+    from tablet_press.importer.word import import_docx
+
+    project = load_project(Path.cwd())
+    result = import_docx(project, draft, slug, accept_changes=accept_changes)
+    for line in result.report:
+        click.echo(line)
+    _wrote([result.folder], project.root)
+    if result.validation is not None:
+        for problem in result.validation.problems:
+            click.echo(problem.format())
+        errors, warnings = len(result.validation.errors), len(result.validation.warnings)
+        click.echo(
+            f"{errors} error(s), {warnings} warning(s) in the new issue; fix them, then 'tablet build'"
+        )
+
+
 @cli.command()
 @click.option(
     "--out",

@@ -1,0 +1,1 @@
+"""`tablet import`: Word drafts into issue bundles."""
