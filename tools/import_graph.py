@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "site": 5,
     "preview": 5,
     "guide": 5,
+    "mail": 5,
     "cli": 6,
     "__main__": 7,
     "__init__": 0,
