@@ -523,3 +523,21 @@ def test_the_command_test_sends_dry_runs_then_publishes_and_sends(
         json.loads((project.root / "publications.json").read_text())["issues"][SLUG]["sends"][0]["recipients"]
         == 2
     )
+
+
+def test_a_damaged_send_in_the_record_is_a_located_error(
+    published: Published, certificate: Certificate
+) -> None:
+    published.send(published.plan(READERS[:1]), certificate.client())
+    path = published.project.root / "publications.json"
+    path.write_text(path.read_text().replace('"time": "2025-09-02T08:30:00Z"', '"time": "yesterday"'))
+    problems = read_ledger(published.project.root)[1]
+    assert [p.format() for p in problems] == [
+        f'publications.json:{_line(path, "time")}:11: error: the publication record is damaged: "time" '
+        "must be a UTC time, YYYY-MM-DDTHH:MM:SSZ, not \"yesterday\" (only 'tablet publish' and "
+        "'tablet send' write this file; restore it from version control)"
+    ]
+
+
+def _line(path: Path, key: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if f'"{key}"' in line)

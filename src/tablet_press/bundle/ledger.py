@@ -235,7 +235,7 @@ def read_ledger(root: Path) -> tuple[Ledger, list[Problem]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, Damaged) as exc:
         line, col, reason = damage(text, exc)
         message = f"the publication record is damaged: {reason}"
-        hint = "only 'tablet publish' writes this file; restore it from version control"
+        hint = "only 'tablet publish' and 'tablet send' write this file; restore it from version control"
         return Ledger(path, {}, text), [Problem(LEDGER_FILE, line, col, message, hint=hint)]
     return Ledger(path, records, text), []
 
