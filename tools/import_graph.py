@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "preview": 5,
     "guide": 5,
     "importer": 5,
+    "mail": 5,
     "cli": 6,
     "__main__": 7,
     "__init__": 0,

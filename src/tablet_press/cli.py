@@ -383,6 +383,61 @@ def publish(issue: str | None, when: Any, correction: bool) -> None:
 
 
 @cli.command()
+@click.argument("issue")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A recipient (the distribution list); repeat for more. Each gets the message in the SMTP "
+    "envelope only, never in a header.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be sent, to whom and how; connect to nothing."
+)
+@click.option("--test", is_flag=True, help='Send to smtp.test_to only, with "[TEST]" before the subject.')
+@click.option("--resend", is_flag=True, help="Send an issue that was sent before again (recorded too).")
+@click.option("--resume", is_flag=True, help="Finish a send that stopped: only those it did not reach.")
+@_friendly_errors
+def send(issue: str, to: tuple[str, ...], dry_run: bool, test: bool, resend: bool, resume: bool) -> None:
+    """Send the issue's email through the relay in tablet.yaml's smtp:.
+
+    ISSUE is a slug or a path to the issue folder. A real send needs the issue published (tablet
+    publish) and sends the email as published, recorded in publications.json; --test and --dry-run
+    work on any issue that builds. The issue is built first (dist/), with --strict for a real send."""
+    from tablet_press.bundle.project import load_project
+    from tablet_press.errors import BuildError
+    from tablet_press.mail.send import message_source, plan, report
+    from tablet_press.mail.send import send as run
+    from tablet_press.mail.smtp import relay
+
+    here = Path.cwd()
+    project = load_project(here)
+    folder = project.issue_named(issue, here)
+    say = lambda line: click.echo(line, err=True)  # noqa: E731 - progress and warnings, on stderr
+    bundle, eml, source = message_source(project, folder, real=not test, say=say)
+    chosen = plan(project, bundle.slug, eml, source, to=list(to), test=test, resend=resend, resume=resume)
+    smtp = project.config.smtp
+    if dry_run:
+        where = "none: tablet.yaml has no smtp: section"
+        if smtp is not None:
+            login = f", login as {smtp.user}" if smtp.user else ""
+            rate = f"at most {smtp.per_minute} messages a minute"
+            where = f"{smtp.host}:{smtp.port_number} ({smtp.security}{login}), {rate}"
+        for line in chosen.dry_run(where):
+            click.echo(line)
+        return
+    if smtp is None:
+        raise BuildError(
+            "tablet.yaml has no smtp: section: add the relay's host (see the README's Email section)"
+        )
+    delivery = run(project, chosen, relay(smtp))
+    for line in report(chosen, delivery):
+        click.echo(line)
+    raise SystemExit(0 if delivery.complete else 1)
+
+
+@cli.command()
 @_friendly_errors
 def verify() -> None:
     """Check every published issue against publications.json: outputs as sent, sources unchanged since

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -159,20 +159,49 @@ class Baseline:
         }
 
 
+SEND_KINDS = ("send", "resume", "resend")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One real `tablet send` of a published issue (test sends are never recorded): what the relay
+    accepted, and only that. Addresses stay out of the record (it is committed); the count is kept."""
+
+    kind: str  # send, resume (the rest of a partial send) or resend
+    message_id: str
+    time: datetime  # UTC, when the last accepted message was handed over
+    recipients: int  # accepted by the relay; never one that was refused or not tried
+    sha256: str  # of the message as sent (the published .eml with the send's own headers)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message_id": self.message_id,
+            "time": self.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "recipients": self.recipients,
+            "sha256": self.sha256,
+        }
+
+
 @dataclass(frozen=True)
 class Record:
-    """One published issue: when, the sha256 of its manifest, and its baselines (publication first)."""
+    """One published issue: when, the sha256 of its manifest, its baselines (publication first) and
+    its sends (none until `tablet send`)."""
 
     published: date
     manifest_sha256: str
     baselines: tuple[Baseline, ...]
+    sends: tuple[Sent, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "published": self.published.isoformat(),
             "manifest_sha256": self.manifest_sha256,
             "baselines": [b.as_json() for b in self.baselines],
         }
+        if self.sends:  # records written before tablet send existed stay byte-identical
+            data["sends"] = [s.as_json() for s in self.sends]
+        return data
 
 
 @dataclass(frozen=True)
@@ -206,7 +235,7 @@ def read_ledger(root: Path) -> tuple[Ledger, list[Problem]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, Damaged) as exc:
         line, col, reason = damage(text, exc)
         message = f"the publication record is damaged: {reason}"
-        hint = "only 'tablet publish' writes this file; restore it from version control"
+        hint = "only 'tablet publish' and 'tablet send' write this file; restore it from version control"
         return Ledger(path, {}, text), [Problem(LEDGER_FILE, line, col, message, hint=hint)]
     return Ledger(path, records, text), []
 
@@ -215,16 +244,40 @@ def _records(raw: Any) -> dict[str, Record]:
     top = object_field(raw, "(the file)", {"about", "issues"})
     records = {}
     for slug, value in object_field(top["issues"], "issues").items():
-        entry = object_field(value, slug, {"published", "manifest_sha256", "baselines"})
+        keys = {"published", "manifest_sha256", "baselines"}
+        entry = object_field(
+            value, slug, keys | ({"sends"} if isinstance(value, dict) and "sends" in value else set())
+        )
         baselines = entry["baselines"]
         if not isinstance(baselines, list) or not baselines:
             raise Damaged(f'"{slug}" has no baselines', slug)
+        sends = entry.get("sends", [])
+        if not isinstance(sends, list) or ("sends" in entry and not sends):
+            raise Damaged(f'"sends" must be a list of the sends of {slug}, not empty', "sends")
         records[slug] = Record(
             date_field(entry["published"], "published"),
             digest_field(entry["manifest_sha256"], "manifest_sha256"),
             tuple(_baseline(b) for b in baselines),
+            tuple(_sent(s) for s in sends),
         )
     return records
+
+
+def _sent(raw: Any) -> Sent:
+    entry = object_field(raw, "sends", {"kind", "message_id", "time", "recipients", "sha256"})
+    kind, message_id, when = entry["kind"], entry["message_id"], entry["time"]
+    if kind not in SEND_KINDS:
+        raise Damaged(f'"kind" must be one of {", ".join(SEND_KINDS)}, not {_show(kind)}', "kind")
+    if not isinstance(message_id, str) or not re.fullmatch(r"<[^<>\s]+@[^<>\s]+>", message_id):
+        raise Damaged(f'"message_id" must be a Message-ID, <...@...>, not {_show(message_id)}', "message_id")
+    try:
+        if not isinstance(when, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", when):
+            raise ValueError
+        moment = datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise Damaged(f'"time" must be a UTC time, YYYY-MM-DDTHH:MM:SSZ, not {_show(when)}', "time") from None
+    recipients = count_field(entry["recipients"], "recipients")
+    return Sent(kind, message_id, moment, recipients, digest_field(entry["sha256"], "sha256"))
 
 
 def _baseline(raw: Any) -> Baseline:

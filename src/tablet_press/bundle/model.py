@@ -173,6 +173,57 @@ class Newsletter(Model):
     base_url: HttpsUrl | None = Field(None, description="Where the archive is published (https://...).")
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+class Smtp(Model):
+    """How `tablet send` reaches the organisation's mail relay. The password is never here."""
+
+    host: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9.:-]+$")] = Field(
+        description="The mail relay's host name, e.g. smtp.example.org."
+    )
+    port: Annotated[WholeNumber, Field(ge=1, le=65535)] | None = Field(
+        None, description="Its port (default: 587 for starttls, 465 for tls, 25 for none)."
+    )
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (port 587), tls (implicit TLS, port 465), or none: only for a relay on "
+        "this computer (localhost), since the password and the list would cross the network in clear.",
+    )
+    user: HeaderText | None = Field(
+        None,
+        description="The login name, when the relay needs one. The password comes from the environment "
+        "variable named by password_env, else the system keyring (service 'tablet-press:HOST', this user); "
+        "never from a file in the project.",
+    )
+    password_env: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = Field(
+        "TABLET_SMTP_PASSWORD", description="The environment variable that holds the password."
+    )
+    per_minute: Annotated[WholeNumber, Field(ge=1, le=6000)] = Field(
+        30, description="At most this many messages a minute (one message per recipient)."
+    )
+    timeout: Annotated[WholeNumber, Field(ge=1, le=600)] = Field(
+        60, description="Seconds to wait for the relay before giving up."
+    )
+    test_to: list[HeaderEmail] = Field(
+        [], description="The addresses `tablet send --test` sends to (and the only ones it will)."
+    )
+
+    @model_validator(mode="after")
+    def _clear_text_only_here(self) -> Smtp:
+        if self.security == "none" and self.host not in LOCAL_HOSTS:
+            raise ValueError(
+                f"security: none sends the password and the recipients in clear, so it is allowed only "
+                f"for a relay on this computer ({', '.join(LOCAL_HOSTS)}), not {self.host}; use "
+                "starttls or tls"
+            )
+        return self
+
+    @property
+    def port_number(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
 class Colours(Model):
     primary: Colour = Field(description="Masthead and headings.")
     accent: Colour = Field(description="Rules, links and highlights.")
@@ -228,6 +279,7 @@ class Config(Model):
     disclaimer: Text = Field(description="The standing disclaimer printed in every issue.")
     callouts: dict[Id, Text] = Field(description="Callout kinds for `::: kind` blocks and their labels.")
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
+    smtp: Smtp | None = Field(None, description="The mail relay `tablet send` uses.")
     glossary: dict[Abbreviation, Text] = Field(
         {},
         description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "

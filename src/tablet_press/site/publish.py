@@ -1,6 +1,7 @@
 """`tablet publish`: freeze an issue as sent, storing its outputs in issues/<slug>/published/ and
-recording them (and later each correction) in the project's publications.json. The only command that
-writes into a bundle; checks/publication.py holds an issue to what it wrote."""
+recording them (and later each correction, and each real `tablet send`) in the project's
+publications.json. The only command that writes into a bundle; checks/publication.py holds an issue to
+what it wrote."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tablet_press.bundle.ledger import (
     Baseline,
     Ledger,
     Record,
+    Sent,
     corrections_digest,
     read_ledger,
     sha256,
@@ -78,6 +80,19 @@ def record_correction(project: Project, bundle: Bundle) -> Baseline:
     updated = Record(record.published, record.manifest_sha256, (*record.baselines, baseline))
     _write_ledger(project, ledger.with_record(bundle.slug, updated))
     return baseline
+
+
+def record_send(project: Project, slug: str, sent: Sent) -> Record:
+    """Add a real send to the issue's record (tablet send calls it with what the relay accepted)."""
+    ledger, problems = read_ledger(project.root)
+    if problems:
+        raise ValidationFailed(problems)
+    record = ledger.records.get(slug)
+    if record is None:
+        raise BuildError(f"issues/{slug} has not been published; publish it first")
+    updated = Record(record.published, record.manifest_sha256, record.baselines, (*record.sends, sent))
+    _write_ledger(project, ledger.with_record(slug, updated))
+    return updated
 
 
 def _write_ledger(project: Project, ledger: Ledger) -> None:

@@ -1,0 +1,1 @@
+"""`tablet send`: the published email handed to the organisation's mail relay."""
