@@ -170,8 +170,8 @@ def test_study_bullets_summary_first_then_facts_in_outline_order(rich: Path) -> 
         ("Population", "Adults"),
         ("Intervention and dose", "0.5 mg/kg"),
         ("Duration", "8 weeks"),
-        ("Outcomes", "Pain scores"),
         ("Methods", "Blinded"),
+        ("Outcomes", "Pain scores"),
         ("Results", "It helped."),
     ]
     assert [label for _, label in STUDY_FACTS] == [b.label for b in study.bullets[3:]]
@@ -185,7 +185,7 @@ def test_a_study_shows_its_reference_title_cite_and_link(minimal: Path) -> None:
     assert study.cite == "Pain Med. 2009 May-Jun;10(4):663-72."
     assert study.url == "https://doi.org/10.1111/j.1526-4637.2009.00613.x"
     assert [(b.label, b.body.text) for b in study.bullets] == [
-        ("", "Single-blind, crossover trial"),
+        ("Design", "Single-blind, crossover trial"),  # the summary's first bullet, before labelled facts
         ("Results", "Fewer symptoms."),
     ]
 

@@ -71,15 +71,18 @@ OUTLINE: tuple[Part, ...] = (
 PROSE_PARTS: dict[str, str] = {s.prose: s.about for p in OUTLINE for s in p.sources if s.prose}
 REQUIRED_PROSE = ("background",)
 
-# What a study may state besides its summary bullets, in print order, with the label printed before it.
+# What a study may state besides its summary bullets, in print order, with the label printed before it:
+# the order a reader of trials expects (design, methods, outcomes, results), whatever order the
+# fields were written in.
 PARTICIPANTS = "Participants"  # the label of `n`, printed as "n=40"
+DESIGN = "Design"
 STUDY_FACTS: tuple[tuple[str, str], ...] = (
-    ("design", "Design"),
+    ("design", DESIGN),
     ("population", "Population"),
     ("intervention", "Intervention and dose"),
     ("duration", "Duration"),
-    ("outcomes", "Outcomes"),
     ("methods", "Methods"),
+    ("outcomes", "Outcomes"),
     ("results", "Results"),
 )
 
@@ -97,9 +100,12 @@ def position(name: str) -> tuple[int, int]:
 
 
 def study_bullets(study: Study) -> Iterator[tuple[str, str, str]]:
-    """A study's bullets in print order as (field, label, markdown): the summary as written, then facts."""
+    """A study's bullets in print order as (field, label, markdown): the summary as written, then facts.
+    The summary's first bullet is the study's design when labelled facts follow it and no `design`
+    says otherwise, so it carries the "Design" label; a summary alone stays as written."""
+    facts = study.n is not None or any(getattr(study, name) for name, _ in STUDY_FACTS)
     for i, text in enumerate(study.summary):
-        yield f"summary.{i}", "", text
+        yield f"summary.{i}", DESIGN if i == 0 and facts and not study.design else "", text
     if study.n is not None:
         yield "n", PARTICIPANTS, f"n={study.n}"
     for name, label in STUDY_FACTS:

@@ -1,5 +1,6 @@
-"""The email's colours and fonts: brand values from tablet.yaml made legible (WCAG contrast) in light
-and dark mode, and font stacks with web-safe fallbacks, as the values of styles/email.css's var()s.
+"""The one palette: brand values from tablet.yaml made legible (WCAG contrast) for every text colour,
+as the values of the page's var()s (print.css and site.css, through templates/_brand.css.j2) and of
+styles/email.css's (light and dark mode, with font stacks that have web-safe fallbacks).
 
 Only tablet.yaml's brand colours are configured; the dark palette is derived from them so that a
 new brand stays readable in dark mode without anyone choosing a second set of colours.
@@ -74,10 +75,34 @@ def legible(colour: str, backgrounds: Iterable[str], towards: str) -> str:
     return towards
 
 
+def light_grounds(config: Config) -> list[str]:
+    """Every background text is set on in light mode: the page, the author team, callouts."""
+    brand = config.brand.colours
+    return [WHITE, brand.sidebar, brand.callout]
+
+
+def page_values(config: Config) -> dict[str, str]:
+    """The value of every colour var(--name) of the printed issue and the archive's pages: the brand's
+    colours, each text colour made legible on every background it is set on (the teal accent is
+    4.43:1 on the author team's #eef3f8), the accent itself kept for rules and markers only."""
+    brand = config.brand.colours
+    grounds = light_grounds(config)
+    return {
+        "primary": legible(brand.primary, grounds, BLACK),
+        "accent": brand.accent,  # rules, borders and list markers, which carry no text
+        "accent-text": legible(brand.accent, grounds, BLACK),  # labels and kickers in the accent's hue
+        "link": legible(brand.accent, grounds, BLACK),
+        "text": legible(brand.text, grounds, BLACK),
+        "muted": legible(brand.muted, grounds, BLACK),
+        "sidebar": brand.sidebar,
+        "callout": brand.callout,
+    }
+
+
 def css_values(config: Config) -> dict[str, str]:
     """The value of every var(--name) in styles/email.css."""
     brand = config.brand.colours
-    light_grounds = [WHITE, brand.sidebar, brand.callout]  # page background = sidebar colour
+    page = page_values(config)
     dark = {
         "dark-page": DARK_PAGE,
         "dark-surface": DARK_SURFACE,
@@ -93,10 +118,10 @@ def css_values(config: Config) -> dict[str, str]:
         "sidebar": brand.sidebar,
         "callout": brand.callout,
         "accent": brand.accent,  # rules and borders, which carry no text
-        "primary": legible(brand.primary, light_grounds, BLACK),
-        "text": legible(brand.text, light_grounds, BLACK),
-        "muted": legible(brand.muted, light_grounds, BLACK),
-        "link": legible(brand.accent, light_grounds, BLACK),
+        "primary": page["primary"],
+        "text": page["text"],
+        "muted": page["muted"],
+        "link": page["link"],
         "rule": mix(brand.muted, WHITE, 0.35),
         **dark,
         "dark-text": legible("#e6e9ed", dark_grounds, WHITE),

@@ -8,6 +8,7 @@ hold layout only, and one view feeds every output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tablet_press.bundle import look, markdown
 from tablet_press.bundle.folder import Bundle
@@ -25,6 +26,7 @@ from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts,
 from tablet_press.bundle.project import Project
 from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
+from tablet_press.render.palette import page_values
 
 if TYPE_CHECKING:
     from tablet_press.refs.engine import Bibliography, Citations
@@ -282,6 +284,27 @@ def tel_uri(number: str) -> str:
     return f"tel:+1{digits}" if len(digits) == 10 else f"tel:{digits}"
 
 
+_URL_LINK = re.compile(r"(<a\b[^>]*>)(https?://|doi:)([^<]+)(</a>)")
+
+
+def breakable_links(html: str) -> Markup:
+    """Links whose text is a URL or a DOI may break after a `/` or a `.` and nowhere else: a <wbr> after
+    each, none inside the scheme (`https://`, `doi:`), kept whole (`.url-scheme`, nowrap in print.css)."""
+
+    def breakable(found: re.Match[str]) -> str:
+        start, scheme, rest, end = found.groups()
+        rest = re.sub(r"([/.])(?=[^/.])", r"\1<wbr>", rest)
+        return f'{start}<span class="url-scheme">{scheme}</span>{rest}{end}'
+
+    return Markup(_URL_LINK.sub(breakable, str(html)))
+
+
+def no_widow(text: str) -> Markup:
+    """A heading whose last two words are joined, so that its last line never holds one word alone."""
+    head, _, last = str(text).rpartition(" ")
+    return Markup(f"{escape(head)}&nbsp;{escape(last)}") if head else Markup(escape(text))
+
+
 def _is_html(name: str | None) -> bool:
     """Every template is autoescaped but the plain-text ones (`*.txt.j2`), which are not HTML."""
     return not (name or "").endswith(".txt.j2")
@@ -304,6 +327,9 @@ def environment(templates: tuple[Path, ...]) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["tel"] = tel_uri
+    env.filters["breakable_links"] = breakable_links
+    env.filters["no_widow"] = no_widow
+    env.globals["page_palette"] = page_values
     return env
 
 
