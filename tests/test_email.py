@@ -320,7 +320,7 @@ def test_a_subject_longer_than_40_characters_is_refused_where_it_stands(
     )
     result = run("validate", cwd=root)
     assert result.exit_code == 1
-    assert f"issues/{SAMPLE}/issue.yaml:6:10: error:" in result.stdout and "40" in result.stdout
+    assert f"issues/{SAMPLE}/issue.yaml:155:10: error:" in result.stdout and "40" in result.stdout
 
 
 def test_first_sentence_skips_abbreviations() -> None:

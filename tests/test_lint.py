@@ -182,7 +182,7 @@ def _outputs(root: Path) -> dict[str, str]:
     from tablet_press.build import outputs
 
     project = load_project(root)
-    bundle = validate(project, None).bundles[0]
+    bundle = next(b for b in validate(project, None).bundles if b.slug == SAMPLE)  # not the second sample
     files = outputs(bundle, project)
     message = email.message_from_bytes(files[f"{SAMPLE}.eml"], policy=email.policy.default)
     parts = {
