@@ -21,11 +21,11 @@ from tablet_press.build import build, outputs
 from tablet_press.bundle.project import Project, load_project
 from tablet_press.checks.email_rules import MAX_HTML_BYTES, problems
 from tablet_press.checks.validate import validate
-from tablet_press.errors import BuildError
+from tablet_press.errors import BuildError, ValidationFailed
 from tablet_press.render import email as tablet_email
 from tablet_press.render.email import email_html, email_text, wrap
 from tablet_press.render.palette import MIN_CONTRAST, contrast, css_values
-from tablet_press.render.view import IssueView, issue_view
+from tablet_press.render.view import IssueView, first_sentence, issue_view, subject_topic
 
 from conftest import ROOT, SAMPLE, copy_project
 from seedtext import missing_prose, normalise
@@ -145,18 +145,22 @@ def test_layout_is_tables_in_a_fluid_600px_container_with_outlook_ghost_tables(s
     assert container.get("width") == "100%" and declarations(container)["max-width"] == "600px"
     outlook = "".join(c.text for c in document.xpath("//comment()") if c.text.startswith("[if mso]"))
     assert '<table role="presentation" align="center" width="600"' in outlook
-    widths = [int(w) for w in re.findall(r'<td width="(\d+)" valign="top">', outlook)]
-    assert len(widths) == 2 and sum(widths) <= 600 - 24  # the two columns inside the side padding
 
 
-def test_columns_are_spongy_inline_blocks_needing_no_media_query(sample: Sample) -> None:
+def test_one_column_the_title_full_width_the_team_after_the_article(sample: Sample) -> None:
+    """Issue 17: no side column, so nothing lands between Background and Mechanism on a phone and the
+    title is never squeezed on a desktop; the authors' names and roles under the title."""
     document = parse(sample.html)
-    for column in document.xpath("//div[contains(@class, 'column ')]"):
-        style = declarations(column)
-        assert style["display"] == "inline-block" and style["max-width"] == "100%"
-        assert style["min-width"].endswith("%") and style["width"].startswith("calc(")
-    style_block = document.xpath("//style")[0].text
-    assert not re.search(r"\.column(?!s)", style_block)  # stacking never depends on the <style> block
+    assert not document.xpath("//*[contains(@class, 'column')]")
+    rows = [td.get("class", "") for td in document.xpath("//table[@class='container']/tbody/tr/td")]
+    assert rows.index("headline") < rows.index("section") and rows[-2:] == ["section team", "footer"]
+    (headline,) = document.xpath("//td[@class='headline']")
+    bylines = [normalise(p.text_content()) for p in headline.xpath(".//p[@class='byline']")]
+    assert bylines == [
+        "Guest Authors: Aditi J. Reis, MD; Jaxon Vallely, DO",
+        "Clinical Pharmacy Specialist: Maria Felton Lowry, PharmD, BCPS, BCGP",
+    ]
+    assert "Assistant Professor" not in headline.text_content()  # titles and contacts come later
 
 
 # ---------------------------------------------------------------- 4. inlined CSS, enhancements kept
@@ -213,8 +217,8 @@ BAD: list[tuple[str, Callable[[str], str], str]] = [
     ("relative image", _sub(r'src="cid:[^"]*"', 'src="logo.png"'), "is relative"),
     ("image without alt", _sub(r'(<img[^>]*?) alt="[^"]*"', r"\1"), "has no alt"),
     ("image without width", _sub(r'(<img[^>]*?) width="\d+"', r"\1"), "has no width"),
-    ("flex", _sub(r"display: inline-block", "display: flex"), "no flex, grid, position or float"),
-    ("grid", _sub(r"display: inline-block", "display: grid"), "no flex, grid, position or float"),
+    ("flex", _sub(r"display: block", "display: flex"), "no flex, grid, position or float"),
+    ("grid", _sub(r"display: block", "display: grid"), "no flex, grid, position or float"),
     ("float", _sub(r'(<p class="kicker" style=")', r"\1float: left;"), "'float: left'"),
     ("position", _sub(r'(<p class="kicker" style=")', r"\1position: absolute;"), "'position: absolute'"),
     ("font stack", _sub(r"Arial, sans-serif;", "Arial;"), "does not end in a generic family"),
@@ -250,12 +254,81 @@ def test_bad_html_is_refused_with_a_reason(
 # ---------------------------------------------------------------- 6. preheader
 
 
-def test_the_preheader_is_the_hidden_first_element_with_topic_and_bottom_line(sample: Sample) -> None:
+def test_the_preheader_is_the_hidden_first_element_with_the_bottom_lines_first_sentence(
+    sample: Sample,
+) -> None:
     body = parse(sample.html).find("body")
     first = next(iter(body))
     assert "preheader" in first.get("class") and declarations(first)["display"] == "none"
-    assert first.text.startswith(sample.view.title)
-    assert sample.view.bottom_line[0].text in first.text
+    expected = (
+        "While existing studies of LDN focus on non-palliative populations, many of the target "
+        "symptoms—neuropathic pain, fatigue, sleep disturbance, and inflammation—are highly relevant to "
+        "palliative care."
+    )
+    assert sample.view.preheader == expected and first.text.startswith(expected)
+    assert sample.view.title not in first.text  # the subject already shows the topic
+
+
+@pytest.mark.parametrize(
+    ("slug", "subject", "preheader"),
+    [
+        (SAMPLE, "Low-dose naltrexone for pain | The Tablet #1", "While existing studies of LDN"),
+        (
+            "2025-08-olanzapine",
+            "Olanzapine for nausea and vomiting | The Tablet #2",
+            "Olanzapine is now a standard part of four-drug prophylaxis",
+        ),
+    ],
+)
+def test_the_subject_leads_with_the_topic_and_the_preheader_never_repeats_it(
+    slug: str, subject: str, preheader: str
+) -> None:
+    project = load_project(ROOT)
+    bundle = next(b for b in validate(project, None).bundles if b.slug == slug)
+    view = issue_view(bundle, project)
+    assert view.subject == subject and len(subject.split(" | ")[0]) <= 40
+    assert view.preheader.startswith(preheader) and view.preheader.endswith(".")
+    assert view.preheader.count(". ") == 0  # one sentence
+    assert subject.split(" | ")[0].casefold() not in view.preheader.casefold()
+
+
+@pytest.mark.parametrize(
+    ("subject", "title", "expected"),
+    [
+        (
+            None,
+            "The Newest Kid on the Block: Naltrexone’s Surprising Role in Analgesia",
+            "Naltrexone’s Surprising Role in Analgesia",
+        ),
+        (None, "Ketamine in refractory pain", "Ketamine in refractory pain"),
+        ("LDN for pain", "Anything: at all", "LDN for pain"),
+    ],
+)
+def test_without_subject_the_title_after_its_colon_leads(
+    subject: str | None, title: str, expected: str
+) -> None:
+    assert subject_topic(subject, title) == expected
+
+
+def test_a_subject_longer_than_40_characters_is_refused_where_it_stands(
+    tmp_path: Path, run: Callable[..., Any]
+) -> None:
+    root = copy_project(tmp_path / "project")
+    issue = root / "issues" / SAMPLE / "issue.yaml"
+    issue.write_text(
+        issue.read_text().replace("subject: Low-dose naltrexone for pain", "subject: " + "x" * 41)
+    )
+    result = run("validate", cwd=root)
+    assert result.exit_code == 1
+    assert f"issues/{SAMPLE}/issue.yaml:155:10: error:" in result.stdout and "40" in result.stdout
+
+
+def test_first_sentence_skips_abbreviations() -> None:
+    assert (
+        first_sentence("Doses (i.e. 3 mg) vary, e.g. 4.5 mg. Then more.")
+        == "Doses (i.e. 3 mg) vary, e.g. 4.5 mg."
+    )
+    assert first_sentence("No full stop here") == "No full stop here"
 
 
 # ---------------------------------------------------------------- 7. dark mode and contrast
@@ -320,16 +393,18 @@ def test_every_image_has_alt_width_and_an_absolute_source(sample: Sample) -> Non
     images = parse(sample.html).xpath("//img")
     assert images
     for image in images:
-        assert image.get("alt") and image.get("width", "").isdigit()
+        # The logo's alt is empty on purpose (the name is text beside it); every figure's says what it shows.
+        assert (image.get("alt") == "") == ("logo" in image.get("class", "").split())
+        assert image.get("width", "").isdigit()
         assert image.get("src").startswith(("https:", "cid:"))
 
 
-def test_the_logo_is_an_inline_png_part_with_styled_alt_text(sample: Sample) -> None:
-    (logo,) = parse(sample.html).xpath("//img[contains(@class, 'logo')]")
-    assert logo.get("alt") == "The Tablet"
-    style = declarations(logo)
-    assert style["font-family"].endswith("serif") and style["font-weight"] == "700"
-    assert contrast(style["color"], "#ffffff") >= MIN_CONTRAST
+def test_the_logo_is_an_inline_png_part_with_empty_alt_beside_the_live_name(sample: Sample) -> None:
+    document = parse(sample.html)
+    (logo,) = document.xpath("//img[contains(@class, 'logo')]")
+    assert logo.get("alt") == ""  # images blocked or read aloud: the name is said once, by the text
+    assert normalise(document.xpath("//p[@class='newsletter-name']")[0].text_content()) == "The Tablet"
+    assert declarations(logo)["max-width"] == "96px"  # a blocked logo never widens the masthead
     message = email.message_from_bytes(sample.eml, policy=email.policy.default)
     (part,) = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert logo.get("src") == "cid:" + part["Content-ID"].strip("<>")
@@ -343,6 +418,9 @@ def test_the_logo_png_was_made_from_the_current_svg() -> None:
             "brand/logo.svg changed: run python tests/test_email_render.py logo"
         )
         assert png.size == (240, 96)  # twice the SVG's 120 x 48
+        # Its own white plate, for clients that invert colours in dark mode (the corners stay clear).
+        assert png.getpixel((120, 2))[:3] == (255, 255, 255) and png.getpixel((120, 2))[3] == 255
+        assert png.getpixel((0, 0))[3] == 0
 
 
 def test_a_missing_logo_png_fails_the_build_with_a_reason(tmp_path: Path) -> None:
@@ -471,14 +549,14 @@ def test_the_eml_parses_back_into_text_html_and_the_pdf(sample: Sample) -> None:
     assert standalone == sent.replace(f'src="cid:logo@{SAMPLE}.tablet"', 'src="logo.png"')
     (attachment,) = message.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == f"{SAMPLE}.pdf"
+    assert attachment.get_filename() == "The-Tablet-01-2025-07-01-low-dose-naltrexone.pdf"
     assert attachment.get_content() == sample.files[f"{SAMPLE}.pdf"]
 
 
 def test_the_eml_is_a_draft_from_the_newsletter_with_fixed_date_and_id(sample: Sample) -> None:
     message = email.message_from_bytes(sample.eml, policy=email.policy.default)
     assert message["X-Unsent"] == "1"
-    assert message["Subject"] == f"The Tablet, issue 1: {sample.view.title}"
+    assert message["Subject"] == "Low-dose naltrexone for pain | The Tablet #1"
     assert message["From"].addresses[0].addr_spec == "lowrymf@upmc.edu"
     assert message["From"].addresses[0].display_name == "Maria Felton Lowry, PharmD"
     assert message["Date"] == "Tue, 01 Jul 2025 12:00:00 +0000"
@@ -496,8 +574,8 @@ COMPOSED.append("Content-Language")
 
 
 def _eml(sample: Sample, title: str) -> bytes:
-    """The .eml of the sample with `title`, past validation (which refuses these titles)."""
-    view = dataclasses.replace(sample.view, title=title)
+    """The .eml of the sample with `title` as its subject, past validation (which refuses these)."""
+    view = dataclasses.replace(sample.view, title=title, subject=title)
     return tablet_email.eml(view, sample.project, "<p>x</p>\n", "x\n", [], b"%PDF-1.7")
 
 
@@ -585,3 +663,106 @@ def test_header_fields_of_tablet_yaml_are_refused_where_they_stand(
         f"tablet.yaml:10:11: {encoded} [newsletter.sender.name]",
         f"tablet.yaml:11:12: {encoded} [newsletter.sender.email]",
     ]
+
+
+# ---------------------------------------------------------------- issue 17: footer and List-Unsubscribe
+
+
+def _with_config(tmp_path: Path, lines: str) -> tuple[Project, Any]:
+    root = copy_project(tmp_path / "project")
+    config = root / "tablet.yaml"
+    anchor = "  # base_url: https://example.org/the-tablet"
+    config.write_text(config.read_text().replace(anchor, lines + "\n" + anchor, 1))
+    return load(root)
+
+
+@pytest.mark.parametrize(
+    ("urls", "header", "post"),
+    [
+        (["mailto:leave@example.org"], "<mailto:leave@example.org>", None),
+        (
+            ["mailto:leave@example.org", "https://example.org/u?id=1"],
+            "<mailto:leave@example.org>, <https://example.org/u?id=1>",
+            "List-Unsubscribe=One-Click",
+        ),
+    ],
+    ids=["mailto", "mailto-and-https"],
+)
+def test_list_unsubscribe_becomes_headers_and_a_footer_link(
+    tmp_path: Path, urls: list[str], header: str, post: str | None
+) -> None:
+    from tablet_press.render.email import email_outputs
+
+    project, bundle = _with_config(tmp_path, f"  list_unsubscribe: [{', '.join(urls)}]")
+    files = email_outputs(bundle, project, b"%PDF-1.7 stand-in")
+    message = email.message_from_bytes(files[f"{SAMPLE}.eml"], policy=email.policy.default)
+    assert message["List-Unsubscribe"] == header
+    assert message["List-Unsubscribe-Post"] == post
+    expected = [
+        *COMPOSED[:5],
+        "List-Unsubscribe",
+        *(["List-Unsubscribe-Post"] if post else []),
+        *COMPOSED[5:],
+    ]
+    assert list(message.keys()) == expected  # the read-back check allowed exactly these
+    footer = parse(sent_html(files[f"{SAMPLE}.eml"])).xpath("//td[@class='footer-rule']")[0]
+    (link,) = [a for a in footer.xpath(".//a") if a.text_content() == "Unsubscribe"]
+    assert link.get("href") == urls[-1]  # the https: one when there is one
+    assert f"Unsubscribe: {urls[-1]}" in files[f"{SAMPLE}.txt"].decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.org/a>,<https://evil.example", "mailto:a@b.org?subject=x y", "http://example.org/u"],
+)
+def test_an_unsubscribe_url_that_could_break_its_header_is_refused(tmp_path: Path, url: str) -> None:
+    root = copy_project(tmp_path / "project")
+    config = root / "tablet.yaml"
+    anchor = "  # base_url: https://example.org/the-tablet"
+    config.write_text(config.read_text().replace(anchor, f'  list_unsubscribe: ["{url}"]\n{anchor}', 1))
+    with pytest.raises(ValidationFailed) as failure:
+        load_project(root)
+    assert "tablet.yaml:12:22: error:" in str(failure.value)
+    assert str(failure.value).endswith("[newsletter.list_unsubscribe[0]]")
+
+
+def test_the_footer_says_who_sends_it_why_and_how_to_reply(sample: Sample) -> None:
+    footer = normalise(parse(sample.html).xpath("//td[@class='footer-rule']")[0].text_content())
+    assert (
+        "The Tablet is sent by Maria Felton Lowry, PharmD, UPMC Palliative and Supportive Institute."
+        in footer
+    )
+    assert "You receive it because you are on its distribution list." in footer
+    assert "Reply to this email or write to lowrymf@upmc.edu." in footer
+    assert "Unsubscribe" not in footer and "Read this issue online" not in footer  # neither configured
+    text = normalise(sample.text)
+    assert "Reply to this email or write to lowrymf@upmc.edu." in text
+
+
+def test_a_reason_and_base_url_reach_the_footer(tmp_path: Path) -> None:
+    project, bundle = _with_config(
+        tmp_path, "  reason: You receive it as a member of the team.\n  base_url: https://example.org/t"
+    )
+    view = issue_view(bundle, project)
+    html, _ = email_html(view, bundle, project)
+    footer = parse(html).xpath("//td[@class='footer-rule']")[0]
+    assert "You receive it as a member of the team." in footer.text_content()
+    assert [a.get("href") for a in footer.xpath(".//a") if a.text_content() == "Read this issue online"] == [
+        f"https://example.org/t/2025/{SAMPLE}/"
+    ]
+
+
+def test_the_text_reads_article_first_names_near_the_top_and_the_team_after(sample: Sample) -> None:
+    text = sample.text
+    names = text.index("Guest Authors: Aditi J. Reis, MD; Jaxon Vallely, DO")
+    background, mechanism = text.index("Background\n====="), text.index("Mechanism of Action\n=====")
+    team = text.index("Palliative Care · Author Team")
+    assert names < background < mechanism < text.index("References\n=====") < team
+    assert text.index("Pediatric Palliative Care Physician") > team  # titles only in the full team
+    assert text.index("Cell: 412-627-8473") > team
+
+
+def test_the_attached_pdf_is_named_for_a_downloads_folder(sample: Sample) -> None:
+    assert tablet_email.pdf_attachment_name(sample.view, sample.project) == (
+        "The-Tablet-01-2025-07-01-low-dose-naltrexone.pdf"
+    )

@@ -13,7 +13,7 @@ import pytest
 from tablet_press.bundle.outline import OUTLINE, STUDY_FACTS
 from tablet_press.bundle.project import load_project
 from tablet_press.checks.validate import validate
-from tablet_press.render.view import OFF_LABEL_NOTICE, IssueView, issue_view, tel_uri
+from tablet_press.render.view import OFF_LABEL_NOTICE, IssueView, first_sentence, issue_view, tel_uri
 
 from conftest import FIXTURES, copy_project
 
@@ -223,11 +223,19 @@ def test_off_label_notice_only_when_the_issue_says_so(rich: Path, minimal: Path)
     assert view_of(minimal).off_label_notice is None
 
 
-def test_the_preheader_is_the_title_and_the_first_bottom_line_as_text(rich: Path, minimal: Path) -> None:
-    assert view_of(rich).preheader == "Ketamine at the bedside — Titrate slowly"
+def test_the_preheader_is_the_first_bottom_lines_first_sentence_never_the_title(
+    rich: Path, minimal: Path
+) -> None:
+    assert view_of(rich).preheader == "Titrate slowly"
     issue = minimal / "issue.yaml"
     issue.write_text(issue.read_text().replace("bottom_line:\n  - A point worth making [@younger2009]\n", ""))
-    assert view_of(minimal).preheader == "A minimal issue"
+    view = view_of(minimal)  # no bottom line: the first text's first sentence
+    assert view.preheader and view.title not in view.preheader
+    assert view.preheader == first_sentence(next(iter(view.prose.values())).text)
+
+
+def test_the_subject_leads_with_the_topic_then_the_newsletter_and_number(rich: Path) -> None:
+    assert view_of(rich).subject == "Ketamine at the bedside | The Tablet #3"
 
 
 def test_masthead_fields(rich: Path) -> None:

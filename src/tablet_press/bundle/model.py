@@ -95,6 +95,18 @@ Phone = Annotated[str, Field(strict=True, pattern=r"^\+?[0-9][0-9 ().-]{5,}[0-9]
 Colour = Annotated[str, Field(strict=True, pattern=r"^#[0-9A-Fa-f]{6}$", description="A colour as #RRGGBB.")]
 PartialDate = Annotated[str, Field(strict=True), AfterValidator(_partial_date)]
 HttpsUrl = Annotated[str, Field(strict=True, pattern=r"^https://[^\s/$.?#][^\s]*$")]
+# An unsubscribe address goes into the List-Unsubscribe header between <...>, comma-separated: none
+# of space, '<', '>', ',', quotes or control characters (RFC 2369), and no encoded word.
+UnsubscribeUrl = Annotated[
+    str,
+    Field(
+        strict=True,
+        pattern=r"^(mailto:[^\s<>,\"@]+@[^\s<>,\"@]+\.[A-Za-z]{2,}(\?[^\s<>,\"]*)?|https://[^\s/$.?#<>,\"][^\s<>,\"]*)$",
+        description="A mailto: address or an https:// URL.",
+    ),
+]
+# The subject's topic part: a phone's inbox shows about 40 characters of the subject line.
+MAX_SUBJECT = 40
 # Fields that reach an email header (the Subject, the From line) or may (the authors' names): one line,
 # no encoded words. See inputrules.header_problem.
 HeaderText = Annotated[Text, AfterValidator(_one_header_line)]
@@ -171,6 +183,24 @@ class Newsletter(Model):
     )
     sender: Sender = Field(description="Who the email comes from.")
     base_url: HttpsUrl | None = Field(None, description="Where the archive is published (https://...).")
+    reason: Text | None = Field(
+        None,
+        description="Why the reader gets the email, shown in its footer, e.g. 'You receive The Tablet as "
+        "a member of the palliative care team.'; leave out for 'You receive it because you are on its "
+        "distribution list.'",
+    )
+    list_unsubscribe: (
+        Annotated[
+            list[Annotated[UnsubscribeUrl, AfterValidator(_one_header_line)]],
+            Field(min_length=1, max_length=2),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="How a reader leaves the list: a mailto: address and/or an https:// URL that "
+        "unsubscribes with one click (RFC 8058). Sets the email's List-Unsubscribe header and shows the "
+        "link in its footer.",
+    )
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -347,6 +377,12 @@ class Issue(Model):
     number: WholeNumber = Field(description="Issue number.")
     date: IsoDate = Field(description="Publication date, YYYY-MM-DD.")
     title: HeaderText = Field(description="Today's topic: the issue's title.")
+    subject: Annotated[HeaderText, Field(max_length=MAX_SUBJECT)] | None = Field(
+        None,
+        description=f"The topic as the email's subject opens with it (at most {MAX_SUBJECT} characters, "
+        "what a phone's inbox shows), e.g. 'Low-dose naltrexone for pain'; '| <newsletter> #<number>' "
+        "follows. Leave out to use the title after its colon.",
+    )
     topics: list[Id] = Field([], description="Topic tags from the vocabulary in tablet.yaml.")
     reference_style: ReferenceStyle | None = Field(None, description="Overrides tablet.yaml for this issue.")
     off_label: Boolean = Field(False, description="true when the issue discusses off-label use.")

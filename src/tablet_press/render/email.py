@@ -40,12 +40,27 @@ TEXT_WIDTH = 78
 LOGO_WIDTH = 96  # CSS pixels; the PNG holds more, for sharp high-density screens
 LOGO_FILE = "logo.png"  # beside the standalone HTML; an issue's own images are all under assets/
 _LIST_ITEM = re.compile(r"^\s*(?:- |\d+\. )")
+_UNSAFE_URL = re.compile(r"[\s<>,\"]")  # would break out of List-Unsubscribe's <...>, <...>
 
 
 @dataclass(frozen=True)
 class Links:
     web: str
     pdf: str
+
+
+@dataclass(frozen=True)
+class Footer:
+    reason: str  # why the reader gets the email
+    unsubscribe: str | None  # the link the footer shows: the https: one when there is one
+
+
+def footer(project: Project) -> Footer:
+    config = project.config.newsletter
+    reason = config.reason or "You receive it because you are on its distribution list."
+    urls = list_unsubscribe(project)
+    shown = next((u for u in urls if u.startswith("https:")), urls[0] if urls else None)
+    return Footer(reason, shown)
 
 
 @dataclass(frozen=True)
@@ -111,7 +126,9 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
     import css_inline
 
     logo = logo_image(project, bundle.slug)
-    html = render("email.html.j2", view, project, logo=logo, links=issue_links(project, view))
+    html = render(
+        "email.html.j2", view, project, logo=logo, links=issue_links(project, view), footer=footer(project)
+    )
     inline_css, enhancements = stylesheet(project)
     inliner = css_inline.CSSInliner(
         load_remote_stylesheets=False, keep_style_tags=False, extra_css=inline_css
@@ -201,7 +218,9 @@ def wrap(text: str, prefix: str = "") -> str:
 
 def email_text(view: IssueView, project: Project) -> str:
     """The plain-text part, from the view model's text twins."""
-    text = render("email.txt.j2", view, project, wrap=wrap, links=issue_links(project, view))
+    text = render(
+        "email.txt.j2", view, project, wrap=wrap, links=issue_links(project, view), footer=footer(project)
+    )
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -218,10 +237,20 @@ def eml(
     from email.utils import format_datetime
 
     config = project.config.newsletter
-    subject = f"{config.name}, issue {view.number}: {view.title}"
+    subject = view.subject
+    unsubscribe = list_unsubscribe(project)
     # Validation refuses these in every field they come from; checked again where they become headers.
-    for name, value in (("From", config.sender.name), ("From", config.sender.email), ("Subject", subject)):
-        problem = header_problem(value)
+    for name, value in (
+        ("From", config.sender.name),
+        ("From", config.sender.email),
+        ("Subject", subject),
+        *(("List-Unsubscribe", url) for url in unsubscribe),
+    ):
+        problem = header_problem(value) or (
+            "must not contain a space, '<', '>' or ','"
+            if name == "List-Unsubscribe" and _UNSAFE_URL.search(value)
+            else None
+        )
         if problem:
             raise BuildError(f"issues/{view.slug}: cannot write the {name} header of the .eml: {problem}")
     digest = hashlib.sha256(b"\0".join([html.encode(), text.encode(), pdf])).hexdigest()[:20]
@@ -232,6 +261,10 @@ def eml(
     message["Date"] = format_datetime(datetime.combine(view.date, time(12, 0), tzinfo=UTC))
     message["Message-ID"] = f"<{view.slug}.{view.number}.{digest}@{config.sender.email.split('@')[1]}>"
     message["X-Unsent"] = "1"  # Outlook and others open the file as a draft, ready to address and send
+    if unsubscribe:
+        message["List-Unsubscribe"] = ", ".join(f"<{url}>" for url in unsubscribe)
+        if any(url.startswith("https:") for url in unsubscribe):  # RFC 8058: one click, no confirmation page
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     html_part: Any = message.get_payload()[1]  # type: ignore[index]
@@ -244,7 +277,7 @@ def eml(
             disposition="inline",
             filename=f"{image.cid.split('@')[0]}.{image.subtype}",
         )
-    message.add_attachment(pdf, "application", "pdf", filename=f"{view.slug}.pdf")
+    message.add_attachment(pdf, "application", "pdf", filename=pdf_attachment_name(view, project))
     message["Content-Language"] = config.language  # after set_content, which drops Content-* headers
     for number, part in enumerate(message.walk()):
         if part.is_multipart():
@@ -252,6 +285,18 @@ def eml(
     data = message.as_bytes(policy=SMTP)
     check_headers(message, data, view.slug)
     return data
+
+
+def list_unsubscribe(project: Project) -> list[str]:
+    """The List-Unsubscribe addresses of tablet.yaml (a mailto: and/or an https: URL), or []."""
+    return list(project.config.newsletter.list_unsubscribe or [])
+
+
+def pdf_attachment_name(view: IssueView, project: Project) -> str:
+    """The attached PDF's name, one that still says what it is in a Downloads folder:
+    The-Tablet-01-2025-07-01-low-dose-naltrexone.pdf (newsletter, issue number, date, slug)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", project.config.newsletter.name).strip("-") or "issue"
+    return f"{name}-{view.number:02d}-{view.date.isoformat()}-{view.slug}.pdf"
 
 
 def check_headers(message: EmailMessage, data: bytes, slug: str) -> None:

@@ -118,7 +118,8 @@ class IssueView:
     references: tuple[ReferenceView, ...]
     numbered_references: bool
     off_label_notice: str | None
-    preheader: str
+    subject: str  # the email's: the topic first, then "| <newsletter> #<number>"
+    preheader: str  # the inbox's preview line after the subject: the bottom line's first sentence
     email_images: tuple[InlineImage, ...]  # the issue's images the email's HTML shows, by cid:
 
 
@@ -233,6 +234,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
     )
     author_groups = _author_groups(bundle, project)
     bottom = [texts.inline(p) for p in issue.bottom_line]
+    prose = {part: texts.block(p.text) for part, p in bundle.prose.items()}
     return IssueView(
         config=config,
         slug=bundle.slug,
@@ -245,7 +247,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
         author_names=tuple(p.name for g in author_groups for p in g.people),
         keywords=tuple(config.topics[t].label for t in issue.topics),
         parts=_parts(bundle),
-        prose={part: texts.block(p.text) for part, p in bundle.prose.items()},
+        prose=prose,
         pearls=tuple(texts.inline(p) for p in issue.pearls),
         literature=literature,
         bottom_line=tuple(bottom),
@@ -256,9 +258,41 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
         ),
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
-        preheader=" — ".join([issue.title, *(b.text for b in bottom[:1])]),
+        subject=f"{subject_topic(issue.subject, issue.title)} | {config.newsletter.name} #{issue.number}",
+        preheader=_preheader(bottom, prose),
         email_images=images.all(),
     )
+
+
+def subject_topic(subject: str | None, title: str) -> str:
+    """The topic the email's subject opens with: `subject:` of issue.yaml, else the title after its
+    last colon (a title's lead-in, "The Newest Kid on the Block: ...", says nothing in an inbox)."""
+    if subject is not None:
+        return subject
+    return title.rsplit(": ", 1)[-1].strip()
+
+
+# A sentence ends at . ! or ? before a space and a capital or digit, unless the word is an abbreviation.
+_SENTENCE_END = re.compile(r"(\S*)([.!?])\s+(?=[A-Z0-9“\"(])")
+_ABBREVIATIONS = frozenset({"e.g", "i.e", "vs", "dr", "al", "approx", "ca", "cf", "no", "fig"})
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a plain text, whole."""
+    text = " ".join(text.split())
+    for found in _SENTENCE_END.finditer(text):
+        word = found.group(1).lstrip("(").lower()
+        if found.group(2) == "." and (word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word)):
+            continue
+        return text[: found.end(2)]
+    return text
+
+
+def _preheader(bottom: list[Fragment], prose: dict[str, Fragment]) -> str:
+    """The bottom line's first sentence (the first text's when an issue has no bottom line): what the
+    issue concludes, never the title again, which the subject already shows."""
+    first = bottom[0] if bottom else next(iter(prose.values()), None)
+    return first_sentence(first.text) if first else ""
 
 
 def _parts(bundle: Bundle) -> tuple[PartView, ...]:
