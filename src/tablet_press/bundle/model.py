@@ -213,6 +213,14 @@ class CallForTopics(Model):
     email: Email = Field(description="Where suggestions go.")
 
 
+class Archive(Model):
+    archived_after_years: Annotated[WholeNumber, Field(ge=1, le=100)] | None = Field(
+        3,
+        description='Issues older than this many years are labelled "Archived" on their archive page '
+        "and in the index (the archive exception of the ADA Title II rule asks for the label); null: never.",
+    )
+
+
 class Config(Model):
     """tablet.yaml: the newsletter itself, shared by every issue."""
 
@@ -228,6 +236,7 @@ class Config(Model):
     disclaimer: Text = Field(description="The standing disclaimer printed in every issue.")
     callouts: dict[Id, Text] = Field(description="Callout kinds for `::: kind` blocks and their labels.")
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
+    archive: Archive = Field(Archive(), description="The archive site (`tablet archive`).")
     glossary: dict[Abbreviation, Text] = Field(
         {},
         description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "
