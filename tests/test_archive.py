@@ -3,7 +3,10 @@ publishing that freezes what was sent, corrections and verify."""
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
 import http.server
+import json
 import os
 import re
 import shutil
@@ -128,6 +131,57 @@ def test_feed_parses_without_errors(site: Path) -> None:
     assert {t.term for t in sample.tags} >= {"fibromyalgia", "naltrexone"}
 
 
+def test_feed_summary_is_the_bottom_line_and_enclosures_have_their_length(site: Path) -> None:
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    sample = next(e for e in feed.entries if "Naltrexone" in e.title)
+    assert sample.summary.startswith("While existing studies of LDN focus on non-palliative populations")
+    assert (
+        "tolerability of LDN, with a rather benign adverse effect profile. Onset 2-4 weeks" in sample.summary
+    )
+    enclosure = next(link for link in sample.links if link.rel == "enclosure")
+    assert int(enclosure.length) == (site / "2025" / SAMPLE / f"{SAMPLE}.pdf").stat().st_size
+
+
+def test_the_brand_fonts_are_served_as_woff2_subsets(site: Path) -> None:
+    css = (site / "fonts" / "fonts.css").read_text()
+    files = re.findall(r'url\("([^"]+)"\)', css)
+    assert (
+        len(files) == 9
+        and 'font-family: "Source Sans Pro"' in css
+        and 'font-family: "Source Serif Pro"' in css
+    )
+    for name in files:
+        data = (site / "fonts" / name).read_bytes()
+        assert data[:4] == b"wOF2" and len(data) < 80_000, name  # a subset, compressed with brotli
+    assert 'href="fonts/fonts.css"' in (site / "index.html").read_text()
+
+
+def test_old_issues_are_labelled_archived_and_links_are_absolute_with_base_url(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    config = (project / "tablet.yaml").read_text()
+    config = config.replace(
+        "  # base_url: https://example.org/the-tablet", "  base_url: https://example.org/the-tablet"
+    )
+    (project / "tablet.yaml").write_text(config.replace("archived_after_years: 3", "archived_after_years: 1"))
+    site = project / "site"
+    first = archive(load_project(project), site, jobs=2, day=dt.date(2026, 6, 30))  # the sample: 2025-07-01
+    assert first.built == [SAMPLE]
+    assert "Archived" not in (site / "index.html").read_text()
+    assert "Archived" not in (site / "2025" / SAMPLE / "index.html").read_text()
+
+    feed = (site / "feed.xml").read_text()
+    links = re.findall(r'href="([^"]*)"', feed)
+    assert links and all(link.startswith("https://example.org/the-tablet/") for link in links), links
+
+    later = archive(load_project(project), site, jobs=2, day=dt.date(2026, 7, 2))
+    assert later.built == [SAMPLE] and later.pages_written  # its label changed: its page is made again
+    assert '<span class="archived-label">Archived</span>' in (site / "index.html").read_text()
+    page = (site / "2025" / SAMPLE / "index.html").read_text()
+    assert '<p class="archived" role="note"><strong>Archived.</strong>' in page
+    same_day = archive(load_project(project), site, jobs=2, day=dt.date(2026, 7, 2))
+    assert same_day.built == [] and not same_day.pages_written
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
@@ -174,6 +228,58 @@ def test_search_finds_the_sample_in_chromium(word: str, site: Path, served: str,
     probe.unlink()
     assert found, result.stdout[-2000:]
     assert "/2025/low-dose-naltrexone/" in found.group(1)
+
+
+@needs_tool("chromium")
+def test_search_box_shows_results_titled_by_issue_with_excerpts_from_the_article(
+    site: Path, served: str, tmp_path: Path
+) -> None:
+    def results(query: str) -> str:
+        for attempt in range(3):  # as above: a loaded machine can outrun the time budget
+            dom = subprocess.run(
+                [
+                    *CHROMIUM,
+                    f"--user-data-dir={tmp_path / f'{query}{attempt}'}",
+                    "--virtual-time-budget=30000",
+                    "--dump-dom",
+                    f"{served}/index.html?q={query}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+            status = re.search(r'<p id="search-status"[^>]*>([^<]+)</p>', dom)
+            if status:
+                found = re.search(r'<ol id="search-results"[^>]*>(.*?)</ol>\n', dom, re.S)
+                assert found
+                return status.group(1) + "\n" + found.group(1)
+        raise AssertionError(dom[-2000:])
+
+    found = results("fibromyalgia")
+    assert re.match(r"\d+ issues? found for “fibromyalgia”\n", found)
+    assert (
+        '<h2 class="result-title"><a href="/2025/low-dose-naltrexone/">The Newest Kid on the Block' in found
+    )
+    assert "<mark>fibromyalgia" in found.lower() and "TODAY" not in found.upper()
+    index = (site / "index.html").read_text()
+    assert '<label for="search-input">Search the archive</label>' in index
+
+
+def test_search_indexes_the_article_not_the_author_team(site: Path) -> None:
+    """The author team, masthead and disclaimer are the same in every issue: not searched, so that
+    excerpts come from the article and a team member's name does not find every issue."""
+    pages = {}
+    for fragment in (site / "pagefind" / "fragment").iterdir():
+        data = gzip.decompress(fragment.read_bytes())
+        page = json.loads(data[data.index(b"{") :])
+        pages[page["url"]] = page
+    sample = pages[f"/2025/{SAMPLE}/"]
+    assert sample["meta"]["title"] == "The Newest Kid on the Block: Naltrexone’s Surprising Role in Analgesia"
+    assert sample["meta"]["issue"] == "Issue 1"
+    assert "Traditionally used for opioid use disorder" in sample["content"]
+    for page in pages.values():
+        for text in ("Vallely", "Pittsburgh", "Author Team", "educational newsletter", "TODAY"):
+            assert text not in page["content"], (page["url"], text)
 
 
 def test_nothing_changed_renders_nothing_and_one_change_rebuilds_one(tmp_path: Path) -> None:

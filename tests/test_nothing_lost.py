@@ -54,10 +54,18 @@ class Built:
     texts: dict[str, str]  # output -> its text as a reader gets it
 
 
+_FURNITURE = re.compile(r"Page \d+ of \d+|The Tablet · Issue \d+ · \w+ \d+, \d{4}")
+
+
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(
+    """The PDF's text in drawing order, without the page furniture that falls inside a sentence running
+    on to the next page ("Page 1 of 5", the running head), and without list markers: WeasyPrint draws
+    them after a page's text, so -raw prints a bullet alone on a line where the text it drew last stands."""
+    raw = subprocess.run(
         ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
+    lines = (line.replace("\f", "").strip() for line in raw.split("\n"))
+    return "\n".join(line for line in lines if line not in ("•", "◦", "▪") and not _FURNITURE.match(line))
 
 
 def sent_html(eml: bytes) -> str:

@@ -294,7 +294,7 @@ def test_a_test_send_goes_to_the_test_addresses_only_with_test_in_the_subject_an
         ([TESTERS[0]], expected),
         ([TESTERS[1]], expected),
     ]
-    assert b"\r\nSubject: [TEST] The Tablet, issue 7: A minimal issue\r\n" in expected
+    assert b"\r\nSubject: [TEST] A minimal issue | The Tablet #7\r\n" in expected
     assert published.sends() == []
     with pytest.raises(
         BuildError, match=r"--test sends only to smtp.test_to in tablet.yaml, which does not list ann@"
@@ -493,7 +493,7 @@ def test_the_command_test_sends_dry_runs_then_publishes_and_sends(
         "envelope: MAIL FROM:<lowrymf@upmc.edu>",
         "envelope: RCPT TO, one message each, 2 recipient(s): proof@example.org, second@example.org",
     ]
-    assert lines[5] == "subject: [TEST] The Tablet, issue 7: A minimal issue"
+    assert lines[5] == "subject: [TEST] A minimal issue | The Tablet #7"
     assert any(line.startswith("attachment: ") and "(application/pdf, " in line for line in lines)
     assert any(line.startswith("link: mailto:") for line in lines)
     assert box.received == []
@@ -513,7 +513,7 @@ def test_the_command_test_sends_dry_runs_then_publishes_and_sends(
     assert run("publish", SLUG, "--date", "2025-09-01", cwd=folder).exit_code == 0
     dry = run("send", SLUG, "--to", READERS[0], "--to", READERS[1], "--dry-run", cwd=folder)
     assert "message: issues/minimal/published/minimal.eml (sha256 " in dry.stdout
-    assert "subject: The Tablet, issue 7: A minimal issue" in dry.stdout.splitlines()
+    assert "subject: A minimal issue | The Tablet #7" in dry.stdout.splitlines()
     sent = run("send", SLUG, "--to", READERS[0], "--to", READERS[1], cwd=folder)
     assert sent.exit_code == 0, sent.output
     assert sent.stdout.splitlines()[0] == "sent the message of issues/minimal to 2 of 2 recipient(s)"

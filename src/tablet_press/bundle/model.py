@@ -294,6 +294,14 @@ class CallForTopics(Model):
     email: Email = Field(description="Where suggestions go.")
 
 
+class Archive(Model):
+    archived_after_years: Annotated[WholeNumber, Field(ge=1, le=100)] | None = Field(
+        3,
+        description='Issues older than this many years are labelled "Archived" on their archive page '
+        "and in the index (the archive exception of the ADA Title II rule asks for the label); null: never.",
+    )
+
+
 class Config(Model):
     """tablet.yaml: the newsletter itself, shared by every issue."""
 
@@ -310,6 +318,7 @@ class Config(Model):
     callouts: dict[Id, Text] = Field(description="Callout kinds for `::: kind` blocks and their labels.")
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
     smtp: Smtp | None = Field(None, description="The mail relay `tablet send` uses.")
+    archive: Archive = Field(Archive(), description="The archive site (`tablet archive`).")
     glossary: dict[Abbreviation, Text] = Field(
         {},
         description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "

@@ -6,6 +6,8 @@ fonts or the network; the PDF embeds subsets of exactly these files.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib.util import find_spec
@@ -68,5 +70,54 @@ def font_face_css(families: list[FontFamily]) -> str:
             rules.append(
                 f'@font-face {{ font-family: "{family}"; src: url("{(folder / face.file).as_uri()}"); '
                 f"font-weight: {face.weight}; font-style: {face.style}; }}"
+            )
+    return "\n".join(rules) + "\n"
+
+
+# The characters the web fonts keep: Latin with its accents, typographic punctuation and the signs
+# clinical text uses (≤ ≥ ± × µ → −). A fixed set, not the text's own, so that one subset serves every
+# page and a new issue never changes the fonts; a character outside it falls back to the next font.
+WEB_UNICODES = (
+    "U+0020-007E,U+00A0-017F,U+0192,U+02C6,U+02DA,U+02DC,U+0391-03C9,U+2010-2015,U+2018-201E,"
+    "U+2020-2022,U+2026,U+2030,U+2032-2033,U+2039-203A,U+2044,U+20AC,U+2122,U+2190-2193,U+2212,"
+    "U+2248,U+2260,U+2264-2265"
+)
+
+
+def web_font_name(family: FontFamily, face: Face) -> str:
+    """The WOFF2 file's name: the face's name and a digest of its source and the subset, so that a
+    changed font or subset is a new file (safe to cache forever) and an unchanged one is never made again."""
+    digest = hashlib.sha256((font_dir(family) / face.file).read_bytes() + WEB_UNICODES.encode())
+    return f"{Path(face.file).stem}.{digest.hexdigest()[:10]}.woff2"
+
+
+def web_font(family: FontFamily, face: Face) -> bytes:
+    """One face as a WOFF2 subset (WEB_UNICODES, the layout features kept) for the archive site."""
+    # fontTools is imported here: only an archive run that makes fonts needs it.
+    from fontTools import subset  # type: ignore[import-untyped]  # (no type hints published)
+
+    options = subset.Options()
+    options.flavor = "woff2"  # compressed with brotli
+    options.layout_features = ["*"]  # ligatures, kerning, figures: as the PDF sets them
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # with the copyright and licence (OFL 1.1)
+    options.notdef_outline = True
+    font = subset.load_font(str(font_dir(family) / face.file), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=subset.parse_unicodes(WEB_UNICODES))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
+
+
+def web_font_css(families: list[FontFamily]) -> str:
+    """@font-face rules for the site's fonts.css, naming the WOFF2 files beside it."""
+    rules = []
+    for family in dict.fromkeys(families):
+        for face in FAMILIES[family][1]:
+            rules.append(
+                f'@font-face {{ font-family: "{family}"; src: url("{web_font_name(family, face)}") '
+                f'format("woff2"); font-weight: {face.weight}; font-style: {face.style}; '
+                "font-display: swap; }"
             )
     return "\n".join(rules) + "\n"

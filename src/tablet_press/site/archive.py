@@ -19,8 +19,8 @@ import subprocess
 import unicodedata
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +28,11 @@ from tablet_press import __version__
 from tablet_press.bundle import look
 from tablet_press.bundle.atomic import check_output_folder, write_files
 from tablet_press.bundle.ledger import read_ledger
+from tablet_press.bundle.model import FontFamily
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import bundle_entries, read_for_hash
 from tablet_press.errors import BuildError, Problem
+from tablet_press.render import fonts
 
 # Lazy imports: nothing heavy at import time, since a rebuild with nothing changed only hashes files and
 # reads the cache; the pipeline (validation, views, WeasyPrint) loads when an issue is rebuilt.
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".tablet"  # at the project root: tablet's own files, never published, never committed
 OLD_CACHE = ".tablet-cache.json"  # where versions before 0.x kept the cache: inside the site
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
+FONTS = "fonts"  # the site's folder of WOFF2 fonts and their fonts.css
 
 
 @dataclass
@@ -142,6 +145,9 @@ def _entry_json(e: Entry) -> dict[str, Any]:
         "published": e.published.isoformat() if e.published else None,
         "folder": e.folder,
         "citation": e.citation,
+        "bottom_line": e.bottom_line,
+        "archived": e.archived,
+        "pdf_bytes": e.pdf_bytes,
     }
 
 
@@ -167,6 +173,9 @@ def _cached_entry(data: Any) -> Entry | None:
             published=date.fromisoformat(data["published"]) if data["published"] else None,
             folder=data["folder"],
             citation=data["citation"],
+            bottom_line=data["bottom_line"],
+            archived=data["archived"],
+            pdf_bytes=data["pdf_bytes"],
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -190,6 +199,34 @@ def _clash(bundle: Bundle, numbers: dict[int, str], folded: dict[str, str]) -> l
     return []
 
 
+def today() -> date:
+    """The day of the build: SOURCE_DATE_EPOCH's when set (reproducible builds), else the clock's."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+    return date.today()
+
+
+def archived_before(project: Project, day: date) -> date | None:
+    """Issues dated before this day are labelled "Archived" (None: tablet.yaml archives none)."""
+    years = project.config.archive.archived_after_years
+    if years is None:
+        return None
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February, in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def _labelled_as_before(known: dict[str, Any], cutoff: date | None) -> bool:
+    """Whether a cached issue's "Archived" label is still right on this day (else its page is redone)."""
+    try:
+        archived = cutoff is not None and date.fromisoformat(known["entry"]["date"]) < cutoff
+        return bool(known["entry"]["archived"]) == archived
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
 def _pages_key(shared: str, keys: dict[str, str], listed: list[str]) -> str:
     return hashlib.sha256(json.dumps([shared, [(s, keys[s]) for s in sorted(listed)]]).encode()).hexdigest()
 
@@ -200,12 +237,15 @@ def archive(
     *,
     jobs: int | None = None,
     progress: Callable[[str, str], None] = lambda slug, status: None,
+    day: date | None = None,
 ) -> ArchiveReport:
     """Build the site in `out`; returns what was built, reused and failed.
 
     Only issues whose key (the hash of their files and of what all issues share) changed are read,
     validated and built; an unchanged issue is listed from its cached entry. So a rebuild with nothing
     changed hashes files and stops, and one changed issue costs one build and the index pages.
+    An issue that has grown old enough to be labelled "Archived" on `day` (default: `today()`) counts
+    as changed.
     An output folder that is a symbolic link, a file or inside issues/ is refused before anything."""
     check_output_folder(out, issues=project.issues_dir, root=project.root)
     cache_path = cache_file(project, out)
@@ -214,6 +254,7 @@ def archive(
     cache_before = json.dumps(cache, indent=2)
     known: dict[str, dict[str, Any]] = cache.get("issues", {})
     shared = shared_key(project)
+    cutoff = archived_before(project, day or today())
     records = read_ledger(project.root)[0].records
     keys = {
         folder.name: issue_key(
@@ -229,6 +270,7 @@ def archive(
         for slug, key in keys.items()
         if known.get(slug, {}).get("key") == key
         and (out / str(known[slug].get("folder")) / "index.html").is_file()
+        and _labelled_as_before(known[slug], cutoff)
     ]
     report = ArchiveReport(reused=list(unchanged))
     if (
@@ -236,7 +278,7 @@ def archive(
         or cache.get("pages") != _pages_key(shared, keys, unchanged)
         or not (out / "index.html").exists()
     ):
-        _Run(project, out, known, keys, report, progress).build(jobs)
+        _Run(project, out, known, keys, report, progress, cutoff).build(jobs)
     else:
         for slug in unchanged:
             progress(slug, "reused")
@@ -273,6 +315,7 @@ class _Run:
     keys: dict[str, str]
     report: ArchiveReport
     progress: Callable[[str, str], None]
+    cutoff: date | None  # issues dated before it are labelled "Archived"
     entries: dict[str, Entry] = field(default_factory=dict)
 
     def build(self, jobs: int | None) -> None:
@@ -315,6 +358,7 @@ class _Run:
             (issues[slug].folder / "index.html").unlink(missing_ok=True)
         if failed:
             _wait(self._write_pages())
+        self._write_feed()  # last: its enclosures give each PDF's size
 
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
         """Validate one changed issue, write its web page and start its PDF; None if it is broken."""
@@ -346,7 +390,7 @@ class _Run:
             self.report.failed[slug] = list(exc.problems)
             self.progress(slug, "failed")
             return None
-        self.entries[slug] = page_entry = entry(bundle, project)
+        self.entries[slug] = page_entry = entry(bundle, project, self.cutoff)
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
             shutil.rmtree(self.out / old_folder, ignore_errors=True)  # the issue moved (its date changed)
@@ -378,6 +422,7 @@ class _Run:
             if files is None:
                 files = outputs(issue.bundle, self.project, issue.view, issue.pdf, self.report.warnings)
             files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
+            self.entries[slug] = replace(self.entries[slug], pdf_bytes=len(files[f"{slug}.pdf"]))
             # The page and the email show the issue's images (assets/...) and the logo from beside them.
             linked = linked_files(self.project, issue.view)
             write_issue(issue.folder, files, linked, within=self.out, root=self.project.root)
@@ -402,6 +447,7 @@ class _Run:
         files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}
         files["site.css"] = look.find(self.project, "styles", "site.css").read_bytes()
         files["logo.svg"] = look.find(self.project, "brand", self.project.config.brand.logo).read_bytes()
+        files.update(self._fonts())
         for name, data in files.items():
             write_files(
                 (self.out / name).parent, {Path(name).name: data}, within=self.out, root=self.project.root
@@ -409,6 +455,44 @@ class _Run:
         self.report.pages_written = True
         # Pagefind fails on a site without issue pages; with none to search, the report is what matters.
         return search_index(self.out) if listed else None
+
+    def _write_feed(self) -> None:
+        from tablet_press.site.pages import feed
+
+        listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
+        write_files(self.out, {"feed.xml": feed(self.project, listed).encode()}, root=self.project.root)
+
+    def _fonts(self) -> dict[str, bytes]:
+        """The brand fonts as WOFF2 subsets and their @font-face rules, as paths in the site -> bytes.
+        A font already in the site (its name holds a digest of its source) is not made again."""
+        brand = self.project.config.brand.fonts
+        families = [brand.body, brand.headings]
+        files = {f"{FONTS}/fonts.css": fonts.web_font_css(families).encode()}
+        for family in dict.fromkeys(families):
+            for face in fonts.FAMILIES[family][1]:
+                name = fonts.web_font_name(family, face)
+                if not (self.out / FONTS / name).is_file():
+                    files[f"{FONTS}/{name}"] = web_font_cached(family, face)
+        return files
+
+
+def web_font_cached(family: FontFamily, face: fonts.Face) -> bytes:
+    """A WOFF2 subset from the user's cache (XDG_CACHE_HOME), made and kept there on first use: making
+    the nine faces takes seconds, and every site on the machine serves the same files."""
+    name = fonts.web_font_name(family, face)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tablet-press" / FONTS
+    with suppress(OSError):
+        return (cache / name).read_bytes()
+    data = fonts.web_font(family, face)
+    with suppress(OSError, BuildError):  # a cache that cannot be written only costs time
+        write_files(cache, {name: data})
+    return data
+
+
+# Parts of an issue page that are the same in every issue: indexed, they would make every issue a
+# result for a team member's name and give excerpts from the author team instead of the article. The
+# shared body (_issue_body.html.j2) is also the PDF's, so they are named here, not marked in it.
+NOT_SEARCHED = (".sidebar", ".masthead", ".disclaimer", ".kicker")
 
 
 def search_index(out: Path) -> subprocess.Popen[bytes]:
@@ -419,7 +503,11 @@ def search_index(out: Path) -> subprocess.Popen[bytes]:
     search = subprocess.Popen(
         # Only issue pages carry data-pagefind-body, so only they are indexed; naming them spares
         # Pagefind parsing every email .html beside them (a third of its time, same index).
-        [str(pagefind_bin.get_executable()), "--site", str(out), "--glob", "*/*/index.html", "--quiet"],
+        [
+            str(pagefind_bin.get_executable()),
+            *("--site", str(out), "--glob", "*/*/index.html", "--quiet"),
+            *(arg for selector in NOT_SEARCHED for arg in ("--exclude-selectors", selector)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

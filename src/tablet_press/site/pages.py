@@ -42,15 +42,28 @@ class Entry:
     published: dt.date | None
     folder: str  # "2025/low-dose-naltrexone/": the permalink, relative to the site root
     citation: str
+    bottom_line: str  # its points as plain text: the feed's summary of the issue
+    archived: bool = False  # older than tablet.yaml's archive.archived_after_years on the day of the build
+    pdf_bytes: int = 0  # the PDF's size, for the feed's enclosure; known once the PDF is made
 
     @property
     def updated(self) -> dt.date:
         return max([self.published or self.date, *(c.date for c in self.corrections)])
 
 
+def _plain(markdown_text: str) -> str:
+    """Markdown as one line of plain text: no emphasis marks, citations or link targets."""
+    plain = re.sub(r"[*_`#>]|\s*\[@[^\]]*\]", "", markdown_text).strip()
+    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(plain.split()))
+
+
+def _sentence(text: str) -> str:
+    """A bullet point as a sentence, so that points run together as prose read as separate ones."""
+    return text if not text or text[-1] in ".!?:;" else text + "."
+
+
 def _first_sentence(markdown_text: str) -> str:
-    plain = re.sub(r"[*_`#>]|\[@[^\]]*\]", "", markdown_text).strip()
-    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(plain.split()))
+    plain = _plain(markdown_text)
     match = re.match(r"(.+?[.!?])(\s|$)", plain)
     return match.group(1) if match else plain[:200]
 
@@ -81,7 +94,8 @@ def citation(bundle: Bundle, project: Project, names: list[str], folder: str) ->
     return text
 
 
-def entry(bundle: Bundle, project: Project) -> Entry:
+def entry(bundle: Bundle, project: Project, cutoff: dt.date | None = None) -> Entry:
+    """The issue as the archive lists it; labelled "Archived" if dated before `cutoff`."""
     issue = bundle.issue
     folder = f"{issue.date.year}/{quote(bundle.slug)}/"
     names = _author_names(bundle, project)
@@ -102,6 +116,8 @@ def entry(bundle: Bundle, project: Project) -> Entry:
         published=published_on(project, bundle.slug),
         folder=folder,
         citation=citation(bundle, project, names, folder),
+        bottom_line=" ".join(_sentence(_plain(point)) for point in issue.bottom_line),
+        archived=cutoff is not None and issue.date < cutoff,
     )
 
 
@@ -110,7 +126,7 @@ def render_page(project: Project, name: str, **context: Any) -> str:
 
 
 def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
-    """The pages about all issues: index, topics, one page per topic, and the feed; path -> text."""
+    """The pages about all issues: index, topics and one page per topic; path -> text."""
     newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
     used = {t.id: t for e in newest for t in e.topics}
     kinds = {
@@ -130,12 +146,6 @@ def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
             topics=sorted(used.values(), key=lambda t: t.label.casefold()),
             counts={t: sum(t in [x.id for x in e.topics] for e in newest) for t in used},
         ),
-        "feed.xml": render_page(
-            project,
-            "site/feed.xml.j2",
-            entries=newest,
-            updated=max((e.updated for e in newest), default=dt.date(2000, 1, 1)),
-        ),
     }
     for topic in used.values():
         tagged = [e for e in newest if topic in e.topics]
@@ -143,3 +153,10 @@ def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
             project, "site/topic.html.j2", topic=topic, entries=tagged, root="../"
         )
     return pages
+
+
+def feed(project: Project, entries: list[Entry]) -> str:
+    """The Atom feed of all issues, newest first: written last, when every PDF's size is known."""
+    newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
+    updated = max((e.updated for e in newest), default=dt.date(2000, 1, 1))
+    return render_page(project, "site/feed.xml.j2", entries=newest, updated=updated)
