@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -67,3 +72,70 @@ def needs_tool(name: str) -> pytest.MarkDecorator:
     if missing and os.environ.get("CI"):
         raise RuntimeError(f"{name} is required in CI; .ci/run installs it")
     return pytest.mark.skipif(missing, reason=f"{name} is not installed (CI installs it)")
+
+
+PROBE = "/__probe__.html"
+
+
+class _ProbeServer(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder, plus the probe page from memory; the page POSTs what it found to /__report__."""
+
+    probe = ""
+    reports: list[str]
+    done: threading.Event
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path != PROBE:
+            return super().do_GET()
+        body = self.probe.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.reports.append(self.rfile.read(length).decode())
+        self.send_response(204)
+        self.end_headers()
+        self.done.set()
+
+
+def chromium_probe(folder: Path, script: str, timeout: float = 90) -> str:
+    """Serve `folder` over HTTP, open a page running `script` (a module that calls `report(text)`) in
+    headless Chromium, and return the text it reports. Chromium runs until the report arrives or
+    `timeout` real seconds pass, so a loaded machine makes it slower, never wrong (unlike
+    --virtual-time-budget, which a busy machine can run out)."""
+    done = threading.Event()
+    reports: list[str] = []
+    page = (
+        "<!DOCTYPE html><html lang=en><head><title>probe</title></head><body><script type=module>\n"
+        "const report = text => fetch('/__report__', {method: 'POST', body: String(text)});\n"
+        "try {\n" + script + "\n} catch (error) { report('ERROR ' + error); }\n</script></body></html>"
+    )
+    handler = type("Probe", (_ProbeServer,), {"probe": page, "reports": reports, "done": done})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}{PROBE}"
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            browser = subprocess.Popen(
+                [*CHROMIUM, f"--user-data-dir={profile}", url],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                reported = done.wait(timeout)
+            finally:
+                browser.kill()
+                browser.wait()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reported, f"Chromium reported nothing within {timeout} s from {url}"
+    assert not reports[0].startswith("ERROR "), reports[0]
+    return reports[0]

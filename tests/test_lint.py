@@ -27,7 +27,6 @@ LINT = FIXTURES / "lint"
 # The seed's house-style problems: file, line, column, rule, and the text found there.
 SEED_PROBLEMS = [
     ("background.md", 1, 70, "dose-spacing", "1-5mg"),
-    ("closing.md", 1, 1, "repeated-callout", "::: pearl"),  # the MS group's note prints it already
     ("issue.yaml", 29, 22, "dose-spacing", "3mg"),
     ("issue.yaml", 40, 70, "dose-spacing", "4.5mg"),
     ("issue.yaml", 49, 20, "sample-size", "N= 30"),  # every other study says n=
@@ -74,10 +73,26 @@ def test_the_sample_warns_of_exactly_the_seeds_real_problems() -> None:
     assert _house_style(ROOT) == [entry[:4] for entry in _SAMPLE_WARNINGS]
     report = validate(load_project(ROOT), None)
     assert len(report.warnings) == len(_SAMPLE_WARNINGS)  # every warning names its check
-    closing = next(p for p in report.warnings if p.file.endswith("closing.md"))
-    assert closing.message == (
-        f"[repeated-callout] this CLINICAL PEARL repeats the one at issues/{SAMPLE}/issue.yaml:91"
+
+
+def test_the_seeds_repeated_pearl_would_be_reported_where_it_repeats(tmp_path: Path) -> None:
+    """The seed prints its closing CLINICAL PEARL twice; the sample prints it once. Put back, the
+    repeat is reported at the second one, naming the first."""
+    project = copy_project(tmp_path / "p")
+    issue = (project / "issues" / SAMPLE / "issue.yaml").read_text(encoding="utf-8")
+    pearl = (
+        "Though efficacy data is mixed, low-dose naltrexone offers a well-tolerated, low-risk option for "
+        "managing refractory pain, fatigue, or neuroinflammation in select palliative care patients—"
+        "particularly when standard therapies fall short."
     )
+    assert " ".join(pearl.split()) in " ".join(issue.split())
+    closing = f"::: pearl\n{pearl}\n:::\n"
+    (project / "issues" / SAMPLE / "closing.md").write_text(closing, encoding="utf-8")
+    report = validate(load_project(project), None)
+    repeated = [p for p in report.warnings if p.file.endswith("closing.md")]
+    assert [p.message for p in repeated] == [
+        f"[repeated-callout] this CLINICAL PEARL repeats the one at issues/{SAMPLE}/issue.yaml:91"
+    ]
 
 
 @pytest.mark.parametrize("file, line, col, rule, found", SEED_PROBLEMS + CROSS_CHECKS)
@@ -158,15 +173,14 @@ def test_an_ignore_in_the_sample_silences_one_occurrence_and_prints_nothing(tmp_
 
     project = copy_project(tmp_path / "p")
     bundle = project / "issues" / SAMPLE
-    closing = bundle / "closing.md"
-    closing.write_text("[//]: # (tablet: ignore[repeated-callout])\n" + closing.read_text(encoding="utf-8"))
+    (bundle / "closing.md").write_text("[//]: # (tablet: ignore[dose-spacing] as the seed)\nTake 4mg.\n")
     issue = bundle / "issue.yaml"
     text = issue.read_text(encoding="utf-8")
     # One field holds both µg doses of the seed (2 µg or 4 µg): the comment covers that field.
     before = "        summary:\n          - >-\n            Two clinical"
     marked = text.replace(before, before.replace(">-", ">-  # tablet: ignore[microgram] (as the review)"))
     issue.write_text(marked, encoding="utf-8")
-    expected = [p[:4] for p in _SAMPLE_WARNINGS if p[3] not in ("repeated-callout", "microgram")]
+    expected = [p[:4] for p in _SAMPLE_WARNINGS if p[3] != "microgram"]
     assert _house_style(project) == expected
     loaded = load_project(project)
     report = validate(loaded, None)

@@ -291,7 +291,7 @@ def test_which_issue_is_previewed(project: Path) -> None:
     other = project / "issues" / "2025-08-methadone"
     shutil.copytree(project / "issues" / SAMPLE, other)
     assert choose_bundle(project / "issues" / SAMPLE / "issue.yaml")[1].name == SAMPLE  # the one you are in
-    (project / "issues" / SAMPLE / "closing.md").touch()
+    (project / "issues" / SAMPLE / "anecdote.md").touch()
     assert choose_bundle(project)[1].name == SAMPLE  # else the one edited last
     (other / "background.md").write_text("Edited just now.\n")
     assert choose_bundle(project)[1].name == "2025-08-methadone"

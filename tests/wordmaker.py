@@ -77,8 +77,19 @@ def _label(doc: Any, text: str, heading: bool) -> None:
         doc.add_paragraph().add_run(text).bold = True
 
 
+# The seed's last paragraph: its CLINICAL PEARL again, word for word. A Word draft shaped like the seed
+# has it; the sample prints it once (in the MS group's note), so it is not in the sample's closing.md.
+SEED_CLOSING = (
+    "::: pearl\nThough efficacy data is mixed, low-dose naltrexone offers a well-tolerated, low-risk option "
+    "for managing refractory pain, fatigue, or neuroinflammation in select palliative care patients—"
+    "particularly when standard therapies fall short.\n:::"
+)
+
+
 def _prose(doc: Any, name: str) -> None:
-    for para in (SAMPLE / name).read_text(encoding="utf-8").strip().split("\n\n"):
+    path = SAMPLE / name
+    text = path.read_text(encoding="utf-8") if path.exists() else SEED_CLOSING
+    for para in text.strip().split("\n\n"):
         if para.startswith("::: pearl"):
             body = para.removeprefix("::: pearl\n").removesuffix("\n:::").replace("\n", " ")
             p = doc.add_paragraph()
@@ -220,7 +231,7 @@ def pandoc_docx(dest: Path) -> Path:
             ]
     md += ["# Bottom Line", ""] + [f"- {p}" for p in issue["bottom_line"]] + [""]
     md += ["# References", ""] + [f"{i}. {r}" for i, r in enumerate(_seed_references(), 1)] + [""]
-    md += ["**CLINICAL PEARL:** " + (SAMPLE / "closing.md").read_text(encoding="utf-8").split("\n")[1]]
+    md += ["**CLINICAL PEARL:** " + SEED_CLOSING.split("\n")[1]]
     subprocess.run(
         ["pandoc", "-f", "markdown", "-t", "docx", "-o", str(dest)],
         input="\n".join(md),

@@ -84,11 +84,26 @@ WEB_UNICODES = (
 )
 
 
+# The site serves subsets, which the OFL counts as Modified Versions (SIL's "Web Fonts and Reserved
+# Font Names", 2013: a subset is not functionally equivalent). Adobe reserves the name "Source", so a
+# served subset is renamed: "Source Sans Pro" becomes "Tablet Web Sans Pro", in the font's name table
+# and in fonts.css. The PDF embeds subsets as the OFL allows for documents and keeps the names.
+RESERVED_NAME, WEB_NAME = "Source", "Tablet Web"
+RENAMED_IDS = (1, 3, 4, 6, 16, 17, 18, 21, 22)  # family, unique id, full, PostScript, typographic names
+
+
+def web_font_family(family: FontFamily) -> str:
+    """The family name the site's subsets carry, without the reserved name."""
+    return family.replace(RESERVED_NAME, WEB_NAME)
+
+
 def web_font_name(family: FontFamily, face: Face) -> str:
     """The WOFF2 file's name: the face's name and a digest of its source and the subset, so that a
     changed font or subset is a new file (safe to cache forever) and an unchanged one is never made again."""
-    digest = hashlib.sha256((font_dir(family) / face.file).read_bytes() + WEB_UNICODES.encode())
-    return f"{Path(face.file).stem}.{digest.hexdigest()[:10]}.woff2"
+    made_as = f"{WEB_UNICODES}|{WEB_NAME}|{RENAMED_IDS}".encode()
+    digest = hashlib.sha256((font_dir(family) / face.file).read_bytes() + made_as)
+    stem = Path(face.file).stem.replace(RESERVED_NAME, WEB_NAME.replace(" ", ""))
+    return f"{stem}.{digest.hexdigest()[:10]}.woff2"
 
 
 def web_font(family: FontFamily, face: Face) -> bytes:
@@ -105,6 +120,13 @@ def web_font(family: FontFamily, face: Face) -> bytes:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=subset.parse_unicodes(WEB_UNICODES))
     subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID in RENAMED_IDS:
+            text = record.toUnicode()
+            renamed = text.replace(RESERVED_NAME + " ", WEB_NAME + " ").replace(
+                RESERVED_NAME, WEB_NAME.replace(" ", "")
+            )
+            record.string = renamed
     out = io.BytesIO()
     subset.save_font(font, out, options)
     return out.getvalue()
@@ -116,8 +138,8 @@ def web_font_css(families: list[FontFamily]) -> str:
     for family in dict.fromkeys(families):
         for face in FAMILIES[family][1]:
             rules.append(
-                f'@font-face {{ font-family: "{family}"; src: url("{web_font_name(family, face)}") '
-                f'format("woff2"); font-weight: {face.weight}; font-style: {face.style}; '
-                "font-display: swap; }"
+                f'@font-face {{ font-family: "{web_font_family(family)}"; '
+                f'src: url("{web_font_name(family, face)}") format("woff2"); '
+                f"font-weight: {face.weight}; font-style: {face.style}; font-display: swap; }}"
             )
     return "\n".join(rules) + "\n"

@@ -26,6 +26,7 @@ from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts,
 from tablet_press.bundle.project import Project
 from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
+from tablet_press.render.fonts import web_font_family
 from tablet_press.render.palette import page_values
 
 if TYPE_CHECKING:
@@ -364,6 +365,7 @@ def environment(templates: tuple[Path, ...]) -> jinja2.Environment:
     env.filters["breakable_links"] = breakable_links
     env.filters["no_widow"] = no_widow
     env.globals["page_palette"] = page_values
+    env.globals["web_font_family"] = web_font_family
     return env
 
 

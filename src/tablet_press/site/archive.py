@@ -469,6 +469,9 @@ class _Run:
         families = [brand.body, brand.headings]
         files = {f"{FONTS}/fonts.css": fonts.web_font_css(families).encode()}
         for family in dict.fromkeys(families):
+            # The OFL asks that its text travel with the fonts (and their Modified Versions).
+            licence = f"{FONTS}/{fonts.web_font_family(family).replace(' ', '')}-LICENSE.txt"
+            files[licence] = (fonts.font_dir(family) / "LICENSE.txt").read_bytes()
             for face in fonts.FAMILIES[family][1]:
                 name = fonts.web_font_name(family, face)
                 if not (self.out / FONTS / name).is_file():
