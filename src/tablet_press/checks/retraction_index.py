@@ -304,7 +304,7 @@ def _records(text: Iterable[str], shown: str) -> Iterator[tuple[int, list[tuple[
                     Problem(
                         shown,
                         line,
-                        0,
+                        1,
                         "the retraction data ends inside a quoted field: the file is truncated",
                         hint="download it again; an interrupted download leaves a file like this",
                     )
