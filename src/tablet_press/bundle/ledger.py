@@ -142,6 +142,39 @@ def corrections_digest(corrections: list[tuple[date, str]]) -> str:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A notice about a cited paper, as the retraction check found it (checks/retractions.py)."""
+
+    reference: str  # the reference's id in references.yaml
+    match: str  # doi:<DOI> or pmid:<PMID>, what it was found by
+    nature: str  # Retraction, Correction, Expression of concern or Reinstatement
+    date: str  # of the notice, YYYY-MM-DD
+    notice: str  # the notice's DOI ("" when it has none)
+    record: str  # its Record ID in the Retraction Watch database
+
+    def as_json(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in FLAG_KEYS}
+
+
+FLAG_KEYS = ("reference", "match", "nature", "date", "notice", "record")
+
+
+@dataclass(frozen=True)
+class RetractionCheck:
+    """The retraction check of an issue when it was published (or a correction recorded): which copy of
+    the Retraction Watch CSV (sha256, size, records) and every notice about a paper it cites."""
+
+    sha256: str
+    bytes: int
+    rows: int
+    flagged: tuple[Flag, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        csv = {"sha256": self.sha256, "bytes": self.bytes, "rows": self.rows}
+        return {"csv": csv, "flagged": [f.as_json() for f in self.flagged]}
+
+
+@dataclass(frozen=True)
 class Baseline:
     """The sources at publication, or at a recorded correction; later edits are compared with the last."""
 
@@ -149,14 +182,18 @@ class Baseline:
     corrections: int  # how many corrections issue.yaml held then
     corrections_sha256: str  # of those corrections
     sources: dict[str, str]  # file (relative to the bundle) -> sha256
+    retractions: RetractionCheck | None = None  # None: tablet.yaml named no retraction data then
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "date": self.date.isoformat(),
             "corrections": self.corrections,
             "corrections_sha256": self.corrections_sha256,
             "sources": self.sources,
         }
+        if self.retractions is not None:  # baselines without a check stay byte-identical
+            data["retractions"] = self.retractions.as_json()
+        return data
 
 
 SEND_KINDS = ("send", "resume", "resend")
@@ -281,10 +318,35 @@ def _sent(raw: Any) -> Sent:
 
 
 def _baseline(raw: Any) -> Baseline:
-    entry = object_field(raw, "baselines", {"date", "corrections", "corrections_sha256", "sources"})
+    keys = {"date", "corrections", "corrections_sha256", "sources"}
+    if isinstance(raw, dict) and "retractions" in raw:  # baselines before the retraction check lack it
+        keys.add("retractions")
+    entry = object_field(raw, "baselines", keys)
     return Baseline(
         date_field(entry["date"], "date"),
         count_field(entry["corrections"], "corrections"),
         digest_field(entry["corrections_sha256"], "corrections_sha256"),
         sources_field(entry["sources"], "sources"),
+        _retractions(entry["retractions"]) if "retractions" in entry else None,
+    )
+
+
+def _retractions(raw: Any) -> RetractionCheck:
+    entry = object_field(raw, "retractions", {"csv", "flagged"})
+    csv = object_field(entry["csv"], "csv", {"sha256", "bytes", "rows"})
+    flagged = entry["flagged"]
+    if not isinstance(flagged, list):
+        raise Damaged(f'"flagged" must be a list, not {_show(flagged)}', "flagged")
+    flags = []
+    for item in flagged:
+        fields = object_field(item, "flagged", set(FLAG_KEYS))
+        if not all(isinstance(fields[k], str) and printable_line(fields[k]) for k in FLAG_KEYS):
+            message = f'"flagged" holds {_show(item)}, whose fields must all be one line of text'
+            raise Damaged(message, "flagged")
+        flags.append(Flag(*(fields[k] for k in FLAG_KEYS)))
+    return RetractionCheck(
+        digest_field(csv["sha256"], "sha256"),
+        count_field(csv["bytes"], "bytes"),
+        count_field(csv["rows"], "rows"),
+        tuple(flags),
     )

@@ -319,6 +319,12 @@ class Config(Model):
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
     smtp: Smtp | None = Field(None, description="The mail relay `tablet send` uses.")
     archive: Archive = Field(Archive(), description="The archive site (`tablet archive`).")
+    retractions: Text | None = Field(
+        None,
+        description="A local copy of the Retraction Watch database as Crossref distributes it "
+        "(retraction_watch.csv), relative to this file, e.g. data/retraction_watch.csv: validate then "
+        "warns about every reference that was retracted, corrected or given an expression of concern.",
+    )
     glossary: dict[Abbreviation, Text] = Field(
         {},
         description="Abbreviations every reader knows, with their meaning (FDA: US Food and Drug "

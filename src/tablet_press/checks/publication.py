@@ -40,6 +40,7 @@ from tablet_press.bundle.ledger import (
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import UnsafeFile, bundle_entries, read_bundle_file, read_for_hash
 from tablet_press.checks import email_rules
+from tablet_press.checks.retractions import since_publication
 from tablet_press.errors import Problem, ValidationFailed, display_path
 
 T = TypeVar("T")
@@ -310,7 +311,8 @@ class Verified:
 
 def verify(project: Project, bundles: list[Bundle]) -> Verified:
     """Check every published issue: outputs byte-identical to the record and fit to serve, sources
-    unchanged since the last recorded correction; and say which sources each correction changed."""
+    unchanged since the last recorded correction, no cited paper retracted since the retraction check
+    it recorded (checks/retractions.py); and say which sources each correction changed."""
     ledger, problems = read_ledger(project.root)
     report = Verified(problems=list(problems))
     loaded = {bundle.slug for bundle in bundles}
@@ -328,6 +330,9 @@ def verify(project: Project, bundles: list[Bundle]) -> Verified:
         report.problems += [p for p in found.problems if p not in report.problems]
         if found.record is not None:
             report.history += _history(bundle.slug, found.record)
+            lines, retracted = since_publication(bundle, project, found.record)
+            report.history += lines
+            report.problems += [p for p in retracted if p not in report.problems]
     report.problems.sort()
     return report
 

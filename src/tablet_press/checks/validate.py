@@ -18,6 +18,7 @@ from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
 from tablet_press.checks.lint import ignored, lint
 from tablet_press.checks.publication import check_published
+from tablet_press.checks.retractions import check_retractions
 from tablet_press.errors import Problem, did_you_mean
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -82,6 +83,7 @@ def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -
         *_check_unused(bundle),
         *_check_markdown(markdown_texts(bundle), [r.id for r in bundle.references], bundle.path, project),
         *check_published(bundle, project, recording=recording),
+        *check_retractions(bundle, project),
         *lint(bundle, project),
     ]
 
@@ -107,6 +109,7 @@ def check_parts(parts: Parts, project: Project) -> list[Problem]:
     if parts.references and parts.references_source is not None:  # references.yaml parsed
         problems += _check_reference_records(partial)
         problems += _check_journal_abbreviations(partial)
+        problems += check_retractions(partial, project)
     return problems
 
 

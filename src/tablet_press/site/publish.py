@@ -23,6 +23,7 @@ from tablet_press.bundle.ledger import (
 )
 from tablet_press.bundle.project import Project
 from tablet_press.checks.publication import MANIFEST, Manifest, dated_corrections, source_hashes
+from tablet_press.checks.retractions import record_check
 from tablet_press.errors import BuildError, ValidationFailed
 
 
@@ -48,7 +49,8 @@ def publish(project: Project, bundle: Bundle, outputs: dict[str, bytes], when: d
     corrections = dated_corrections(bundle)
     manifest = Manifest(when, sources, {n: sha256(d) for n, d in outputs.items()}, len(corrections))
     manifest_bytes = manifest.as_json().encode()
-    baseline = Baseline(when, len(corrections), corrections_digest(corrections), sources)
+    checked = record_check(bundle, project)  # the retraction check as sent, for tablet verify
+    baseline = Baseline(when, len(corrections), corrections_digest(corrections), sources, checked)
     new = ledger.with_record(bundle.slug, Record(when, sha256(manifest_bytes), (baseline,)))
     write_files(folder, {**outputs, MANIFEST: manifest_bytes}, root=project.root)
     try:
@@ -75,7 +77,11 @@ def record_correction(project: Project, bundle: Bundle) -> Baseline:
             "issue.yaml with today's date and what was corrected, then run this again"
         )
     baseline = Baseline(
-        corrections[-1][0], len(corrections), corrections_digest(corrections), source_hashes(bundle)
+        corrections[-1][0],
+        len(corrections),
+        corrections_digest(corrections),
+        source_hashes(bundle),
+        record_check(bundle, project),
     )
     updated = Record(record.published, record.manifest_sha256, (*record.baselines, baseline))
     _write_ledger(project, ledger.with_record(bundle.slug, updated))
