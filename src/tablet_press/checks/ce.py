@@ -42,15 +42,25 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def entries_in_control(bundle: Bundle) -> tuple[list[AuthorEntry | PersonEntry], ...]:
+    """The issue's authors, CE planners and peer reviewers, as written."""
+    issue = bundle.issue
+    return (
+        list[AuthorEntry | PersonEntry](issue.authors),
+        list[AuthorEntry | PersonEntry](issue.ce.planners if issue.ce else []),
+        list[AuthorEntry | PersonEntry](issue.reviewed_by),
+    )
+
+
 def people_in_control(bundle: Bundle, project: Project) -> list[tuple[str, str, str]]:
     """Everyone in control of the content, as (key a disclosure names them by, field, role): each
     author, CE planner and peer reviewer; a team member's key is their id, anyone else's their name."""
-    issue = bundle.issue
     out: list[tuple[str, str, str]] = []
-    groups: list[tuple[str, str, list[AuthorEntry] | list[PersonEntry]]] = [
-        ("authors", "author", list(issue.authors)),
-        ("ce.planners", "planner", list(issue.ce.planners) if issue.ce else []),
-        ("reviewed_by", "reviewer", list(issue.reviewed_by)),
+    authors, planners, reviewers = entries_in_control(bundle)
+    groups: list[tuple[str, str, list[AuthorEntry | PersonEntry]]] = [
+        ("authors", "author", authors),
+        ("ce.planners", "planner", planners),
+        ("reviewed_by", "reviewer", reviewers),
     ]
     for field, role, people in groups:
         for i, person in enumerate(people):
@@ -199,7 +209,8 @@ def _disclosures(bundle: Bundle, project: Project, ce: Ce) -> Iterator[Problem]:
                 ("ce", "disclosures", i, "who"),
                 f"'{disclosure.who}' is not an author, planner or peer reviewer of this issue",
                 hint=did_you_mean(disclosure.who, keys)
-                or "name a team member by id, anyone else by name as written in authors:, planners: or reviewed_by:",
+                or "name a team member by id, anyone else by name as written in authors:, planners: "
+                "or reviewed_by:",
             )
     for key, where, role in people:
         if key not in seen:

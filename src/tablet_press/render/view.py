@@ -24,8 +24,8 @@ from tablet_press.bundle import look, markdown
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import AuthorEntry, Ce, Contact, PersonEntry, Study
 from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts, study_bullets
-from tablet_press.checks.ce import AUDIENCES, people_in_control, uan_audience
 from tablet_press.bundle.project import Project
+from tablet_press.checks.ce import AUDIENCES, entries_in_control, people_in_control, uan_audience
 from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 from tablet_press.render.palette import page_values
@@ -289,11 +289,7 @@ def ce_view(bundle: Bundle, project: Project) -> CeView:
 def _disclosures(bundle: Bundle, project: Project, ce: Ce) -> tuple[DisclosureView, ...]:
     """One line per person in control of the content, in the order they are listed (authors, planners,
     reviewers), each with every role they hold."""
-    entries = {
-        **{(p.id or p.name): p for p in bundle.issue.authors},
-        **{(p.id or p.name): p for p in ce.planners},
-        **{(p.id or p.name): p for p in bundle.issue.reviewed_by},
-    }
+    entries = {(p.id or p.name): p for group in entries_in_control(bundle) for p in group}
     roles: dict[str, list[str]] = {}
     for key, _, role in people_in_control(bundle, project):
         if ROLE_NAMES[role] not in roles.setdefault(key, []):
