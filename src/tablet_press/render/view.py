@@ -268,7 +268,7 @@ def ce_view(bundle: Bundle, project: Project) -> CeView:
         Fact("Contact hours", f"{hours} ({_decimal_text(ce.hours / 10)} CEU)"),
         Fact("Release date", long_date(ce.release)),
         Fact("Expiration date", long_date(ce.expires)),
-    )
+    ) + ((Fact("Planned by", _planners(ce, project)),) if ce.planners else ())
     return CeView(
         summary=f"{kind} continuing pharmacy education for {who}: {hours} contact hours. Credit, dates "
         "and disclosures are under Continuing Education at the end of this issue.",
@@ -284,6 +284,12 @@ def ce_view(bundle: Bundle, project: Project) -> CeView:
         expires=ce.expires,
         expires_text=long_date(ce.expires),
     )
+
+
+def _planners(ce: Ce, project: Project) -> str:
+    """The planners with their titles (the authors' and reviewers' are in the author team)."""
+    people = (_entry_person(p, project) for p in ce.planners)
+    return "; ".join(", ".join([p.name, *p.titles]) for p in people)
 
 
 def _disclosures(bundle: Bundle, project: Project, ce: Ce) -> tuple[DisclosureView, ...]:
