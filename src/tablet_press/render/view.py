@@ -102,6 +102,7 @@ class PartView:
 class Fact:
     label: str
     value: str
+    whole: bool = False  # never broken across lines (a UAN: its hyphens are no places to break)
 
 
 @dataclass(frozen=True)
@@ -260,11 +261,14 @@ def ce_view(bundle: Bundle, project: Project) -> CeView:
     who = " and ".join(label.lower() for _, label in audiences.values())
     kind = ACTIVITY_TYPES[ce.activity_type]
     hours = str(ce.hours)
-    uans = "; ".join(f"{u} ({AUDIENCES[a][1].lower()})" for u in ce.uan if (a := uan_audience(u)))
     facts = (
         Fact("Activity type", kind),
         Fact("Target audience", who[0].upper() + who[1:]),
-        Fact("ACPE UAN" if len(ce.uan) == 1 else "ACPE UANs", uans),
+        *(
+            Fact(f"ACPE UAN, {AUDIENCES[a][1].lower()}", u, whole=True)
+            for u in ce.uan
+            if (a := uan_audience(u))
+        ),
         Fact("Contact hours", f"{hours} ({_decimal_text(ce.hours / 10)} CEU)"),
         Fact("Release date", long_date(ce.release)),
         Fact("Expiration date", long_date(ce.expires)),
