@@ -336,7 +336,7 @@ class Archive(Model):
     )
 
 
-class CeDefaults(Model):
+class ContinuingEducationDefaults(Model):
     """Continuing education: what every CE activity of the newsletter shares (an issue may override)."""
 
     provider: Text | None = Field(
@@ -368,8 +368,8 @@ class Config(Model):
     topics: dict[Id, Topic] = Field(description="The controlled topic vocabulary of the archive.")
     smtp: Smtp | None = Field(None, description="The mail relay `tablet send` uses.")
     archive: Archive = Field(Archive(), description="The archive site (`tablet archive`).")
-    ce: CeDefaults = Field(
-        CeDefaults(),
+    ce: ContinuingEducationDefaults = Field(
+        ContinuingEducationDefaults(),
         description="Defaults for the continuing-education block of issues (`ce:` in issue.yaml).",
     )
     glossary: dict[Abbreviation, Text] = Field(
@@ -507,7 +507,7 @@ class Disclosure(Model):
     )
 
 
-class Ce(Model):
+class ContinuingEducation(Model):
     """An ACPE-accredited continuing pharmacy education activity carried by the issue."""
 
     uan: list[Text] = Field(
@@ -568,7 +568,9 @@ class Issue(Model):
     corrections: list[Correction] = Field(
         [], description="Corrections made after publication, each dated; shown on the issue's page and feed."
     )
-    ce: Ce | None = Field(None, description="The continuing-education activity the issue carries, if any.")
+    ce: ContinuingEducation | None = Field(
+        None, description="The continuing-education activity the issue carries, if any."
+    )
 
 
 # ---------------------------------------------------------------- references.yaml

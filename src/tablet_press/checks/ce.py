@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.model import AuthorEntry, Ce, PersonEntry
+from tablet_press.bundle.model import AuthorEntry, ContinuingEducation, PersonEntry
 from tablet_press.bundle.project import Project
 from tablet_press.errors import Problem, did_you_mean
 
@@ -116,7 +116,7 @@ def check_ce(bundle: Bundle, project: Project) -> Iterator[Problem]:
         )
 
 
-def _uans(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
+def _uans(bundle: Bundle, ce: ContinuingEducation) -> Iterator[Problem]:
     src = bundle.issue_source
     seen: dict[str, int] = {}
     for i, uan in enumerate(ce.uan):
@@ -154,7 +154,7 @@ def _uans(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
                 )
 
 
-def _dates(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
+def _dates(bundle: Bundle, ce: ContinuingEducation) -> Iterator[Problem]:
     src, issued = bundle.issue_source, bundle.issue.date
     if ce.release < issued:
         yield src.problem(
@@ -179,7 +179,7 @@ def _dates(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
         )
 
 
-def _hours(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
+def _hours(bundle: Bundle, ce: ContinuingEducation) -> Iterator[Problem]:
     src = bundle.issue_source
     exponent = ce.hours.as_tuple().exponent
     if ce.hours <= 0:
@@ -192,7 +192,7 @@ def _hours(bundle: Bundle, ce: Ce) -> Iterator[Problem]:
         )
 
 
-def _disclosures(bundle: Bundle, project: Project, ce: Ce) -> Iterator[Problem]:
+def _disclosures(bundle: Bundle, project: Project, ce: ContinuingEducation) -> Iterator[Problem]:
     src = bundle.issue_source
     people = people_in_control(bundle, project)
     keys = [key for key, _, _ in people]

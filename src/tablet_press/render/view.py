@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from tablet_press.bundle import look, markdown
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.model import AuthorEntry, Ce, Contact, PersonEntry, Study
+from tablet_press.bundle.model import AuthorEntry, Contact, ContinuingEducation, PersonEntry, Study
 from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
 from tablet_press.checks.ce import AUDIENCES, entries_in_control, people_in_control, uan_audience
@@ -290,13 +290,13 @@ def ce_view(bundle: Bundle, project: Project) -> CeView:
     )
 
 
-def _planners(ce: Ce, project: Project) -> str:
+def _planners(ce: ContinuingEducation, project: Project) -> str:
     """The planners with their titles (the authors' and reviewers' are in the author team)."""
     people = (_entry_person(p, project) for p in ce.planners)
     return "; ".join(", ".join([p.name, *p.titles]) for p in people)
 
 
-def _disclosures(bundle: Bundle, project: Project, ce: Ce) -> tuple[DisclosureView, ...]:
+def _disclosures(bundle: Bundle, project: Project, ce: ContinuingEducation) -> tuple[DisclosureView, ...]:
     """One line per person in control of the content, in the order they are listed (authors, planners,
     reviewers), each with every role they hold."""
     entries = {(p.id or p.name): p for group in entries_in_control(bundle) for p in group}
