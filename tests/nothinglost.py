@@ -8,7 +8,11 @@ Expectations (`expectations`):
    print something of their own (a citation, an image, a link's address in the .txt), then split into
    sentences; a figure gives its caption;
  - the issue's title, the indications, the studies' own titles and `n`, and the authors (names,
-   credentials, title lines, contact values) as the issue names them;
+   credentials, title lines, contact values) as the issue names them, and the peer reviewers;
+ - the continuing-education block (`ce:`): each learning objective, each UAN, the contact hours as
+   written, the release and expiry dates as printed, the provider and how to claim credit (from the
+   issue or tablet.yaml), the planners, every disclosed relationship and the off-label statement when
+   it is written;
  - every reference's title, the family names the issue's style prints (its et-al rule, read from the
    style's CSL file), journal (full or abbreviated), year, volume, issue, first page, DOI, and the PMID
    and URL where the engine prints them (without a DOI); these are looked for in the reference list
@@ -32,7 +36,7 @@ from markdown_it.token import Token
 
 from tablet_press.bundle import markdown
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.model import MORE_AUTHORS, Person, Reference
+from tablet_press.bundle.model import MORE_AUTHORS, Person, PersonEntry, Reference
 from tablet_press.bundle.outline import MarkdownText, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
 from tablet_press.refs.engine import STYLE_FILES
@@ -71,6 +75,8 @@ def expectations(bundle: Bundle, project: Project) -> list[Expected]:
     issue = bundle.issue
     out = [Expected(f"{bundle.issue_source.file}: title", issue.title)]
     out += _authors(bundle, project)
+    out += _reviewers(bundle, project)
+    out += _ce(bundle, project)
     for text in markdown_texts(bundle):
         out += _markdown(text)
     for g, group in enumerate(issue.literature):
@@ -101,6 +107,45 @@ def _authors(bundle: Bundle, project: Project) -> Iterator[Expected]:
             for name in ("cell", "office", "email"):
                 if value := getattr(who.contact, name):
                     yield Expected(f"{where}.contact.{name}", value)
+
+
+def _people(where: str, entries: Sequence[PersonEntry], project: Project) -> Iterator[Expected]:
+    for i, entry in enumerate(entries):
+        who: Person | PersonEntry = project.config.team[entry.id] if entry.id is not None else entry
+        assert who.name is not None
+        yield Expected(f"{where}.{i}.name", who.name)
+        yield from (Expected(f"{where}.{i}.credentials", c) for c in who.credentials)
+        if entry.id is None:  # a team member's titles are in the author team, where they print
+            yield from (Expected(f"{where}.{i}.titles", t) for t in who.titles)
+
+
+def _reviewers(bundle: Bundle, project: Project) -> Iterator[Expected]:
+    yield from _people(f"{bundle.issue_source.file}: reviewed_by", bundle.issue.reviewed_by, project)
+
+
+def _ce(bundle: Bundle, project: Project) -> Iterator[Expected]:
+    ce = bundle.issue.ce
+    if ce is None:
+        return
+    where = f"{bundle.issue_source.file}: ce"
+    for audience in ("pharmacists", "technicians"):
+        for i, objective in enumerate(getattr(ce.objectives, audience)):
+            yield from (Expected(f"{where}.objectives.{audience}.{i}", s) for s in sentences(objective))
+    yield from (Expected(f"{where}.uan.{i}", uan) for i, uan in enumerate(ce.uan))
+    yield Expected(f"{where}.hours", str(ce.hours))
+    for name in ("release", "expires"):
+        day = getattr(ce, name)
+        yield Expected(f"{where}.{name}", f"{day:%B} {day.day}, {day.year}")
+    for name in ("provider", "claim"):
+        value = getattr(ce, name) or getattr(project.config.ce, name)
+        if value:
+            yield from (Expected(f"{where}.{name}", s) for s in sentences(value))
+    yield from _people(f"{where}.planners", ce.planners, project)
+    for i, disclosure in enumerate(ce.disclosures):
+        for j, relationship in enumerate(disclosure.relationships):
+            yield Expected(f"{where}.disclosures.{i}.relationships.{j}", relationship)
+    if ce.off_label_statement and bundle.issue.off_label:
+        yield from (Expected(f"{where}.off_label_statement", s) for s in sentences(ce.off_label_statement))
 
 
 def _markdown(text: MarkdownText) -> Iterator[Expected]:

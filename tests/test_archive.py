@@ -379,3 +379,29 @@ def test_archive_pages_work_from_file_urls(site: Path) -> None:
             target = (page.parent / href).resolve()
             assert target.is_file(), f"{page.relative_to(site)} links to missing {href}"
     assert os.path.isdir(site / "pagefind")
+
+
+def test_ce_issues_are_marked_with_their_expiry_and_expire_on_the_build_day(tmp_path: Path) -> None:
+    """The index marks a CE issue with its expiry; on a build day after it (SOURCE_DATE_EPOCH's, or
+    `day`), the issue page and the index say it expired, and the page is made again that day."""
+    project = copy_project(tmp_path / "project", ())
+    shutil.copytree(FIXTURES / "good" / "ce", project / "issues" / "ce")
+    site = project / "site"
+    first = archive(load_project(project), site, jobs=1, day=dt.date(2028, 11, 3))  # its last day
+    assert first.built == ["ce"]
+    index = (site / "index.html").read_text()
+    assert 'CE credit</span> until <time datetime="2028-11-03">November 3, 2028</time>' in index
+    page = (site / "2025" / "ce" / "index.html").read_text()
+    assert "CE expired" not in page and "Expired." not in page
+    assert "Peer reviewed by Samuel Okafor, PharmD, BCPS." in page  # in the citation block
+    assert "ACPE UAN, pharmacy technicians" in page and "0999-0000-25-018-H01-T" in page
+
+    later = archive(load_project(project), site, jobs=1, day=dt.date(2028, 11, 4))
+    assert later.built == ["ce"]  # its label changed: its page is made again
+    index = (site / "index.html").read_text()
+    assert '<span class="archived-label">expired</span> <time datetime="2028-11-03">' in index
+    page = (site / "2025" / "ce" / "index.html").read_text()
+    assert "<strong>CE expired.</strong> The continuing-education activity of this issue expired on" in page
+    assert '<p class="ce-expired" role="note"><strong>Expired.</strong>' in page
+    same_day = archive(load_project(project), site, jobs=1, day=dt.date(2028, 11, 4))
+    assert same_day.built == []

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from tablet_press.inputrules import header_problem
 
@@ -165,6 +174,31 @@ class AuthorEntry(Model):
         return self
 
 
+class PersonEntry(Model):
+    """A person named by an issue who is not an author (a peer reviewer, a CE planner): a team member
+    by `id`, or written out inline."""
+
+    id: Id | None = Field(None, description="Key of a person in the `team` of tablet.yaml.")
+    name: HeaderText | None = Field(
+        None, description="For someone not in the team: full name without credentials."
+    )
+    credentials: list[HeaderText] = Field(
+        [], description="For someone not in the team: degrees and certifications."
+    )
+    titles: list[Text] = Field([], description="For someone not in the team: title and affiliation lines.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PersonEntry:
+        if self.id is None and self.name is None:
+            raise ValueError("a person needs either 'id' (a team member) or 'name' (written out here)")
+        if self.id is not None and (self.name or self.credentials or self.titles):
+            raise ValueError(
+                "a person with 'id' takes their name and titles from tablet.yaml; "
+                "remove the inline fields or the id"
+            )
+        return self
+
+
 # ---------------------------------------------------------------- tablet.yaml
 
 
@@ -302,6 +336,21 @@ class Archive(Model):
     )
 
 
+class ContinuingEducationDefaults(Model):
+    """Continuing education: what every CE activity of the newsletter shares (an issue may override)."""
+
+    provider: Text | None = Field(
+        None,
+        description="The ACPE-accredited provider, e.g. 'University of Pittsburgh School of Pharmacy'; "
+        "printed in the accreditation statement.",
+    )
+    claim: Text | None = Field(
+        None,
+        description="How a reader claims credit, e.g. 'Pass the post-test at https://ce.example.org "
+        "with 70% or more; credit is reported to CPE Monitor within 60 days.'",
+    )
+
+
 class Config(Model):
     """tablet.yaml: the newsletter itself, shared by every issue."""
 
@@ -324,6 +373,10 @@ class Config(Model):
         description="A local copy of the Retraction Watch database as Crossref distributes it "
         "(retraction_watch.csv), relative to this file, e.g. data/retraction_watch.csv: validate then "
         "warns about every reference that was retracted, corrected or given an expression of concern.",
+    )
+    ce: ContinuingEducationDefaults = Field(
+        ContinuingEducationDefaults(),
+        description="Defaults for the continuing-education block of issues (`ce:` in issue.yaml).",
     )
     glossary: dict[Abbreviation, Text] = Field(
         {},
@@ -386,6 +439,113 @@ class Correction(Model):
     text: Text = Field(description="What was corrected, as readers should see it.")
 
 
+# ---------------------------------------------------------------- continuing education (ce:)
+
+ActivityType = Literal["knowledge", "application", "practice"]
+
+
+def _hours(value: Any) -> Any:
+    """Contact hours as written: digits with an optional decimal part, kept exactly (never a float)."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
+            raise ValueError(f"'{value}' is not a number of hours; write it as e.g. 1 or 1.5")
+        return Decimal(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
+
+
+Hours = Annotated[
+    Decimal,
+    BeforeValidator(_hours),
+    Field(strict=True),
+    WithJsonSchema({"type": ["number", "string"], "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}),
+]
+
+
+def _none_or_list(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.strip().casefold() == "none":
+            return []
+        raise ValueError(
+            f"'{value}' is neither 'none' nor a list; write none, or one '- ' line per relationship"
+        )
+    if isinstance(value, list) and not value:
+        raise ValueError("an empty list says nothing: write none when there is nothing to disclose")
+    return value
+
+
+Relationships = Annotated[
+    list[Text],
+    BeforeValidator(_none_or_list),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "none"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    ),
+]
+
+
+class Objectives(Model):
+    """Learning objectives, per audience: each UAN's audience (P, T) needs its list."""
+
+    pharmacists: list[Text] = Field(
+        [], description="What a pharmacist will be able to do after the activity, one per line."
+    )
+    technicians: list[Text] = Field(
+        [], description="What a pharmacy technician will be able to do after the activity, one per line."
+    )
+
+
+class Disclosure(Model):
+    """The relevant financial relationships of one person in control of the content, past 24 months."""
+
+    who: Text = Field(
+        description="The person: a team id (as in authors: or planners:), or the name as written for "
+        "someone written out inline."
+    )
+    relationships: Relationships = Field(
+        description="'none', or each relevant financial relationship of the past 24 months, one per line "
+        "(e.g. 'Advisory board: Acme Pharma (ended 2025-03)')."
+    )
+
+
+class ContinuingEducation(Model):
+    """An ACPE-accredited continuing pharmacy education activity carried by the issue."""
+
+    uan: list[Text] = Field(
+        min_length=1,
+        description="ACPE Universal Activity Number(s), one per audience: 0000-0000-00-000-H00-P "
+        "(provider, 0000 or 9999 for joint providership, year, sequence, L/H/B with the topic "
+        "designator, P for pharmacists or T for pharmacy technicians).",
+    )
+    activity_type: ActivityType = Field(description="ACPE activity type: knowledge, application or practice.")
+    hours: Hours = Field(description="Contact hours, at most two decimals, e.g. 1 or 1.25.")
+    release: IsoDate = Field(description="Release date, YYYY-MM-DD: on or after the issue's date.")
+    expires: IsoDate = Field(
+        description="Expiration date, YYYY-MM-DD: after release, at most three years later."
+    )
+    objectives: Objectives = Field(description="Learning objectives for each audience the UANs name.")
+    provider: Text | None = Field(
+        None, description="The accredited provider; default: ce.provider in tablet.yaml."
+    )
+    claim: Text | None = Field(None, description="How to claim credit; default: ce.claim in tablet.yaml.")
+    planners: list[PersonEntry] = Field([], description="The activity's planners besides the authors.")
+    disclosures: list[Disclosure] = Field(
+        min_length=1,
+        description="One entry for every author, planner and peer reviewer (reviewed_by), 'none' stated "
+        "explicitly.",
+    )
+    off_label_statement: Text | None = Field(
+        None,
+        description="The statement printed when the issue discusses off-label or investigational use "
+        "(off_label: true); leave out for one made from the issue's topics.",
+    )
+
+
 class Issue(Model):
     """issue.yaml: the structured parts of one issue."""
 
@@ -402,6 +562,9 @@ class Issue(Model):
     reference_style: ReferenceStyle | None = Field(None, description="Overrides tablet.yaml for this issue.")
     off_label: Boolean = Field(False, description="true when the issue discusses off-label use.")
     authors: list[AuthorEntry] = Field(min_length=1, description="The author team, in order.")
+    reviewed_by: list[PersonEntry] = Field(
+        [], description="Peer reviewers: team members by id, or written out inline like a guest author."
+    )
     pearls: list[Text] = Field([], description="Clinical pearls, one bullet each (markdown allowed).")
     literature: list[IndicationGroup] = Field([], description="The literature review by indication.")
     bottom_line: list[Text] = Field([], description="Bottom-line bullets (markdown allowed).")
@@ -410,6 +573,9 @@ class Issue(Model):
     )
     corrections: list[Correction] = Field(
         [], description="Corrections made after publication, each dated; shown on the issue's page and feed."
+    )
+    ce: ContinuingEducation | None = Field(
+        None, description="The continuing-education activity the issue carries, if any."
     )
 
 

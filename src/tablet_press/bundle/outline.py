@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from tablet_press.bundle.model import Study
 
 
+CE = "ce"  # the field of issue.yaml that holds the continuing-education block (both CE parts)
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a part's text comes from: a markdown file of the bundle, or a field of issue.yaml."""
@@ -39,6 +42,9 @@ class Part:
 
 
 OUTLINE: tuple[Part, ...] = (
+    # A CE activity's learning objectives open the issue (what the reader will be able to do); the rest
+    # of its block (accreditation, UANs, dates, credit, disclosures) closes it: `ce:` in issue.yaml.
+    Part("objectives", "Learning Objectives", (Source(CE, "Continuing education: the learning objectives"),)),
     Part("background", "Background", (Source("background.md", "Background"),)),
     Part("mechanism", "Mechanism of Action", (Source("mechanism.md", "Mechanism of Action"),)),
     Part(
@@ -65,6 +71,9 @@ OUTLINE: tuple[Part, ...] = (
     Part("bottom_line", "Bottom Line", (Source("bottom_line", "The bottom line, one point per bullet"),)),
     Part("references", "References", (Source("references.yaml", "Every reference, once"),)),
     Part("closing", "", (Source("closing.md", "After the references (e.g. a closing callout)"),)),
+    Part(
+        "ce", "Continuing Education", (Source(CE, "Continuing education: the activity, credit, disclosures"),)
+    ),
 )
 
 # Prose files, in print order, with what each holds; background.md is the one every issue needs.

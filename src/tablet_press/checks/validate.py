@@ -16,6 +16,7 @@ from tablet_press.bundle.folder import ASSETS_DIR, Bundle, Parts, read_parts
 from tablet_press.bundle.outline import MarkdownText, markdown_texts
 from tablet_press.bundle.project import Project
 from tablet_press.bundle.safefile import MAX_ASSET_BYTES, UnsafeFile, read_bundle_file
+from tablet_press.checks.ce import check_ce, check_people
 from tablet_press.checks.lint import ignored, lint
 from tablet_press.checks.publication import check_published
 from tablet_press.checks.retractions import check_retractions
@@ -76,6 +77,8 @@ def _prose_texts(parts: Parts | Bundle) -> Iterator[MarkdownText]:
 def check_bundle(bundle: Bundle, project: Project, *, recording: bool = False) -> list[Problem]:
     return [
         *_check_authors(bundle, project),
+        *check_people(bundle, project),
+        *check_ce(bundle, project),
         *_check_topics(bundle, project),
         *_check_reference_records(bundle),
         *_check_journal_abbreviations(bundle),
@@ -106,6 +109,9 @@ def check_parts(parts: Parts, project: Project) -> list[Problem]:
     ]
     if "authors" in partial.issue.model_fields_set:  # required, so unset when it did not parse
         problems += _check_authors(partial, project)
+        problems += check_people(partial, project)
+        if "date" in partial.issue.model_fields_set:  # the CE rules read the issue's date and authors
+            problems += check_ce(partial, project)
     if parts.references and parts.references_source is not None:  # references.yaml parsed
         problems += _check_reference_records(partial)
         problems += _check_journal_abbreviations(partial)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tablet_press.bundle.model import Config
-from tablet_press.bundle.outline import OUTLINE, STUDY_FACTS
+from tablet_press.bundle.outline import CE, OUTLINE, STUDY_FACTS
 from tablet_press.importer.citations import ShortCite, parse_shortcite
 from tablet_press.importer.pandoc import Markdown, Node, lines, strong_lead
 
@@ -27,7 +27,9 @@ def _labels() -> dict[str, str]:
     """Section labels as a draft may write them -> the outline part (or title/authors) they open."""
     out = {"today's topic": TITLE, "todays topic": TITLE, "topic": TITLE, "author team": AUTHORS}
     for part in OUTLINE:
-        if part.heading:
+        # The CE parts come from `ce:` of issue.yaml, never from a draft's prose: a "Learning
+        # Objectives" heading in Word is no part of its own (its text stays with the part before).
+        if part.heading and part.sources[0].name != CE:
             name = normal(part.heading)
             for form in (name, name.removeprefix("the "), name.split(" and ")[0]):
                 out[form] = part.key

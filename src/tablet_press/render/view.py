@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,10 @@ from markupsafe import Markup, escape
 
 from tablet_press.bundle import look, markdown
 from tablet_press.bundle.folder import Bundle
-from tablet_press.bundle.model import AuthorEntry, Contact, Study
+from tablet_press.bundle.model import AuthorEntry, Contact, ContinuingEducation, PersonEntry, Study
 from tablet_press.bundle.outline import OUTLINE, citation_order, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
+from tablet_press.checks.ce import AUDIENCES, entries_in_control, people_in_control, uan_audience
 from tablet_press.errors import BuildError
 from tablet_press.render.email_markdown import EmailRenderer, InlineImage, IssueImages
 from tablet_press.render.fonts import web_font_family
@@ -98,6 +100,42 @@ class PartView:
 
 
 @dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+    whole: bool = False  # never broken across lines (a UAN: its hyphens are no places to break)
+
+
+@dataclass(frozen=True)
+class ObjectivesView:
+    audience: str  # "Pharmacists"
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisclosureView:
+    name: str  # with credentials
+    roles: str  # "author", "planner and peer reviewer"
+    relationships: tuple[str, ...]  # empty: none
+
+
+@dataclass(frozen=True)
+class CeView:
+    """The continuing-education block, as every output prints it."""
+
+    summary: str  # one line after the objectives: type, hours, audiences, where the rest is
+    objectives: tuple[ObjectivesView, ...]
+    accreditation: str
+    facts: tuple[Fact, ...]  # activity type, audience, UANs, hours, release and expiry
+    claim: str
+    disclosures_intro: str
+    disclosures: tuple[DisclosureView, ...]
+    off_label: str | None
+    expires: date
+    expires_text: str
+
+
+@dataclass(frozen=True)
 class IssueView:
     """Everything a template may show, computed once per issue."""
 
@@ -119,6 +157,8 @@ class IssueView:
     references: tuple[ReferenceView, ...]
     numbered_references: bool
     off_label_notice: str | None
+    reviewers: tuple[PersonView, ...]  # peer reviewers (reviewed_by)
+    ce: CeView | None
     subject: str  # the email's: the topic first, then "| <newsletter> #<number>"
     preheader: str  # the inbox's preview line after the subject: the bottom line's first sentence
     email_images: tuple[InlineImage, ...]  # the issue's images the email's HTML shows, by cid:
@@ -150,6 +190,126 @@ def _resolve(entry: AuthorEntry, project: Project) -> tuple[PersonView, str]:
         return _person(member.name, member.credentials, member.titles, member.contact), role
     assert entry.name is not None and entry.role is not None
     return _person(entry.name, entry.credentials, entry.titles, entry.contact), entry.role
+
+
+def _entry_person(entry: PersonEntry | AuthorEntry, project: Project) -> PersonView:
+    if entry.id is not None:
+        member = project.config.team[entry.id]
+        return _person(member.name, member.credentials, member.titles, None)
+    assert entry.name is not None
+    return _person(entry.name, entry.credentials, entry.titles, None)
+
+
+def long_date(day: date) -> str:
+    """September 1, 2025."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+ACTIVITY_TYPES = {
+    "knowledge": "Knowledge-based",
+    "application": "Application-based",
+    "practice": "Practice-based",
+}
+ROLE_NAMES = {"author": "author", "planner": "planner", "reviewer": "peer reviewer"}
+ACPE = "the Accreditation Council for Pharmacy Education"
+
+
+def off_label_statement(bundle: Bundle, project: Project) -> str:
+    """The CE block's off-label statement: the issue's own, else one made from its drug topics."""
+    issue = bundle.issue
+    if issue.ce is not None and issue.ce.off_label_statement is not None:
+        return issue.ce.off_label_statement
+    topics = project.config.topics
+    drugs = [
+        _in_sentence(topics[t].label)
+        for t in issue.topics
+        if t in topics and topics[t].kind in ("drug", "drug-class")
+    ]
+    what = _and(drugs) if drugs else "medications"
+    return (
+        f"This activity discusses off-label use of {what}: uses, doses or routes that the US Food and "
+        "Drug Administration has not approved."
+    )
+
+
+def _in_sentence(label: str) -> str:
+    """A topic's label inside a sentence: 'Low-dose naltrexone' -> 'low-dose naltrexone'; 'LDN' stays."""
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _decimal_text(value: Decimal) -> str:
+    """0.125, 0.1: a decimal without trailing zeros, never in exponent form."""
+    return format(value.normalize(), "f")
+
+
+def ce_view(bundle: Bundle, project: Project) -> CeView:
+    ce = bundle.issue.ce
+    assert ce is not None
+    defaults = project.config.ce
+    provider = ce.provider or defaults.provider
+    claim = ce.claim or defaults.claim
+    assert provider is not None and claim is not None  # validation guarantees them
+    audiences = {a: AUDIENCES[a] for u in ce.uan if (a := uan_audience(u))}
+    objectives = tuple(
+        ObjectivesView(label, tuple(getattr(ce.objectives, field)))
+        for a, (field, label) in AUDIENCES.items()
+        if a in audiences
+    )
+    who = " and ".join(label.lower() for _, label in audiences.values())
+    kind = ACTIVITY_TYPES[ce.activity_type]
+    hours = str(ce.hours)
+    facts = (
+        Fact("Activity type", kind),
+        Fact("Target audience", who[0].upper() + who[1:]),
+        *(
+            Fact(f"ACPE UAN, {AUDIENCES[a][1].lower()}", u, whole=True)
+            for u in ce.uan
+            if (a := uan_audience(u))
+        ),
+        Fact("Contact hours", f"{hours} ({_decimal_text(ce.hours / 10)} CEU)"),
+        Fact("Release date", long_date(ce.release)),
+        Fact("Expiration date", long_date(ce.expires)),
+    ) + ((Fact("Planned by", _planners(ce, project)),) if ce.planners else ())
+    return CeView(
+        summary=f"{kind} continuing pharmacy education for {who}: {hours} contact hours. Credit, dates "
+        "and disclosures are under Continuing Education at the end of this issue.",
+        objectives=objectives,
+        accreditation=f"{provider} is accredited by {ACPE} as a provider of continuing pharmacy education.",
+        facts=facts,
+        claim=claim,
+        disclosures_intro="Everyone in control of the content of this activity (authors, planners and peer "
+        "reviewers) disclosed all relevant financial relationships with ineligible companies of the past "
+        "24 months:",
+        disclosures=_disclosures(bundle, project, ce),
+        off_label=off_label_statement(bundle, project) if bundle.issue.off_label else None,
+        expires=ce.expires,
+        expires_text=long_date(ce.expires),
+    )
+
+
+def _planners(ce: ContinuingEducation, project: Project) -> str:
+    """The planners with their titles (the authors' and reviewers' are in the author team)."""
+    people = (_entry_person(p, project) for p in ce.planners)
+    return "; ".join(", ".join([p.name, *p.titles]) for p in people)
+
+
+def _disclosures(bundle: Bundle, project: Project, ce: ContinuingEducation) -> tuple[DisclosureView, ...]:
+    """One line per person in control of the content, in the order they are listed (authors, planners,
+    reviewers), each with every role they hold."""
+    entries = {(p.id or p.name): p for group in entries_in_control(bundle) for p in group}
+    roles: dict[str, list[str]] = {}
+    for key, _, role in people_in_control(bundle, project):
+        if ROLE_NAMES[role] not in roles.setdefault(key, []):
+            roles[key].append(ROLE_NAMES[role])
+    said = {d.who: d.relationships for d in ce.disclosures}
+    return tuple(
+        DisclosureView(_entry_person(entries[key], project).name, _and(held), tuple(said.get(key, ())))
+        for key, held in roles.items()
+    )
 
 
 def figure_numbers(bundle: Bundle) -> dict[str, int]:
@@ -241,7 +401,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
         slug=bundle.slug,
         number=issue.number,
         date=issue.date,
-        date_text=f"{issue.date:%B} {issue.date.day}, {issue.date.year}",
+        date_text=long_date(issue.date),
         title=issue.title,
         kicker="TODAY’S TOPIC",
         author_groups=author_groups,
@@ -259,6 +419,8 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
         ),
         numbered_references=True,
         off_label_notice=OFF_LABEL_NOTICE if issue.off_label else None,
+        reviewers=tuple(_entry_person(p, project) for p in issue.reviewed_by),
+        ce=ce_view(bundle, project) if issue.ce is not None else None,
         subject=f"{subject_topic(issue.subject, issue.title)} | {config.newsletter.name} #{issue.number}",
         preheader=_preheader(bottom, prose),
         email_images=images.all(),
@@ -304,7 +466,7 @@ def _parts(bundle: Bundle) -> tuple[PartView, ...]:
             return name.removesuffix(".md") in bundle.prose
         if name.endswith(".yaml"):  # references.yaml
             return bool(bundle.references)
-        return bool(getattr(bundle.issue, name))
+        return bool(getattr(bundle.issue, name))  # a field of issue.yaml (`ce` for both CE parts)
 
     return tuple(
         PartView(part.key, part.heading) for part in OUTLINE if any(has(s.name) for s in part.sources)

@@ -148,6 +148,9 @@ def _entry_json(e: Entry) -> dict[str, Any]:
         "bottom_line": e.bottom_line,
         "archived": e.archived,
         "pdf_bytes": e.pdf_bytes,
+        "ce_expires": e.ce_expires.isoformat() if e.ce_expires else None,
+        "expired": e.expired,
+        "reviewers": list(e.reviewers),
     }
 
 
@@ -176,6 +179,9 @@ def _cached_entry(data: Any) -> Entry | None:
             bottom_line=data["bottom_line"],
             archived=data["archived"],
             pdf_bytes=data["pdf_bytes"],
+            ce_expires=date.fromisoformat(data["ce_expires"]) if data["ce_expires"] else None,
+            expired=data["expired"],
+            reviewers=tuple(data["reviewers"]),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -218,11 +224,14 @@ def archived_before(project: Project, day: date) -> date | None:
         return day.replace(year=day.year - years, day=28)
 
 
-def _labelled_as_before(known: dict[str, Any], cutoff: date | None) -> bool:
-    """Whether a cached issue's "Archived" label is still right on this day (else its page is redone)."""
+def _labelled_as_before(known: dict[str, Any], cutoff: date | None, day: date) -> bool:
+    """Whether a cached issue's "Archived" and CE "Expired" labels are still right on this day (else its
+    page is redone)."""
     try:
         archived = cutoff is not None and date.fromisoformat(known["entry"]["date"]) < cutoff
-        return bool(known["entry"]["archived"]) == archived
+        expires = known["entry"]["ce_expires"]
+        expired = expires is not None and date.fromisoformat(expires) < day
+        return bool(known["entry"]["archived"]) == archived and bool(known["entry"]["expired"]) == expired
     except (KeyError, TypeError, ValueError):
         return False
 
@@ -244,8 +253,8 @@ def archive(
     Only issues whose key (the hash of their files and of what all issues share) changed are read,
     validated and built; an unchanged issue is listed from its cached entry. So a rebuild with nothing
     changed hashes files and stops, and one changed issue costs one build and the index pages.
-    An issue that has grown old enough to be labelled "Archived" on `day` (default: `today()`) counts
-    as changed.
+    An issue that has grown old enough to be labelled "Archived" on `day` (default: `today()`), or
+    whose CE activity has expired by then, counts as changed.
     An output folder that is a symbolic link, a file or inside issues/ is refused before anything."""
     check_output_folder(out, issues=project.issues_dir, root=project.root)
     cache_path = cache_file(project, out)
@@ -254,7 +263,8 @@ def archive(
     cache_before = json.dumps(cache, indent=2)
     known: dict[str, dict[str, Any]] = cache.get("issues", {})
     shared = shared_key(project)
-    cutoff = archived_before(project, day or today())
+    day = day or today()
+    cutoff = archived_before(project, day)
     records = read_ledger(project.root)[0].records
     keys = {
         folder.name: issue_key(
@@ -270,7 +280,7 @@ def archive(
         for slug, key in keys.items()
         if known.get(slug, {}).get("key") == key
         and (out / str(known[slug].get("folder")) / "index.html").is_file()
-        and _labelled_as_before(known[slug], cutoff)
+        and _labelled_as_before(known[slug], cutoff, day)
     ]
     report = ArchiveReport(reused=list(unchanged))
     if (
@@ -278,7 +288,7 @@ def archive(
         or cache.get("pages") != _pages_key(shared, keys, unchanged)
         or not (out / "index.html").exists()
     ):
-        _Run(project, out, known, keys, report, progress, cutoff).build(jobs)
+        _Run(project, out, known, keys, report, progress, cutoff, day).build(jobs)
     else:
         for slug in unchanged:
             progress(slug, "reused")
@@ -316,6 +326,7 @@ class _Run:
     report: ArchiveReport
     progress: Callable[[str, str], None]
     cutoff: date | None  # issues dated before it are labelled "Archived"
+    day: date  # the day of the build: a CE activity that expired before it is labelled "Expired"
     entries: dict[str, Entry] = field(default_factory=dict)
 
     def build(self, jobs: int | None) -> None:
@@ -390,7 +401,7 @@ class _Run:
             self.report.failed[slug] = list(exc.problems)
             self.progress(slug, "failed")
             return None
-        self.entries[slug] = page_entry = entry(bundle, project, self.cutoff)
+        self.entries[slug] = page_entry = entry(bundle, project, self.cutoff, self.day)
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
             shutil.rmtree(self.out / old_folder, ignore_errors=True)  # the issue moved (its date changed)

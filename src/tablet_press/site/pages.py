@@ -45,6 +45,14 @@ class Entry:
     bottom_line: str  # its points as plain text: the feed's summary of the issue
     archived: bool = False  # older than tablet.yaml's archive.archived_after_years on the day of the build
     pdf_bytes: int = 0  # the PDF's size, for the feed's enclosure; known once the PDF is made
+    ce_expires: dt.date | None = None  # the CE activity's expiration date, for an issue that carries one
+    expired: bool = False  # its CE activity expired before the day of the build
+    reviewers: tuple[str, ...] = ()  # peer reviewers' names, for the citation block
+
+    @property
+    def ce_expires_text(self) -> str:
+        day = self.ce_expires
+        return f"{day:%B} {day.day}, {day.year}" if day else ""
 
     @property
     def updated(self) -> dt.date:
@@ -83,6 +91,17 @@ def _author_names(bundle: Bundle, project: Project) -> list[str]:
     return names
 
 
+def _reviewer_names(bundle: Bundle, project: Project) -> list[str]:
+    names = []
+    for person in bundle.issue.reviewed_by:
+        team = project.config.team[person.id] if person.id else None
+        name = team.name if team else person.name
+        credentials = team.credentials if team else person.credentials
+        assert name is not None
+        names.append(", ".join([name, *credentials]))
+    return names
+
+
 def citation(bundle: Bundle, project: Project, names: list[str], folder: str) -> str:
     """A suggested citation in NLM style for a newsletter issue."""
     issue, news = bundle.issue, project.config.newsletter
@@ -94,8 +113,12 @@ def citation(bundle: Bundle, project: Project, names: list[str], folder: str) ->
     return text
 
 
-def entry(bundle: Bundle, project: Project, cutoff: dt.date | None = None) -> Entry:
-    """The issue as the archive lists it; labelled "Archived" if dated before `cutoff`."""
+def entry(
+    bundle: Bundle, project: Project, cutoff: dt.date | None = None, day: dt.date | None = None
+) -> Entry:
+    """The issue as the archive lists it; labelled "Archived" if dated before `cutoff`, its CE activity
+    "Expired" if it expired before `day`, the day of the build (site/archive.py today(): the day of
+    SOURCE_DATE_EPOCH when set, so that a reproducible build labels the same; None: never)."""
     issue = bundle.issue
     folder = f"{issue.date.year}/{quote(bundle.slug)}/"
     names = _author_names(bundle, project)
@@ -118,6 +141,9 @@ def entry(bundle: Bundle, project: Project, cutoff: dt.date | None = None) -> En
         citation=citation(bundle, project, names, folder),
         bottom_line=" ".join(_sentence(_plain(point)) for point in issue.bottom_line),
         archived=cutoff is not None and issue.date < cutoff,
+        ce_expires=issue.ce.expires if issue.ce else None,
+        expired=issue.ce is not None and day is not None and issue.ce.expires < day,
+        reviewers=tuple(_reviewer_names(bundle, project)),
     )
 
 
