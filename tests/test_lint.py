@@ -243,8 +243,8 @@ def test_a_new_issue_warns_of_every_todo_the_scaffold_left(project: Path, run: C
     assert [f.removeprefix("issues/2025-08-methadone/") for f in found] == [
         "background.md:1:1",
         "issue.yaml:11:9",  # title: 'TODO: today''s topic'
-        "issue.yaml:31:4",
-        "issue.yaml:44:4",
+        "issue.yaml:34:4",
+        "issue.yaml:47:4",
         "mechanism.md:1:1",
         "pharmacokinetics.md:1:1",
     ]
