@@ -65,7 +65,9 @@ def trim(data: dict, version: str, sha256: str) -> dict:  # type: ignore[type-ar
         "data": [
             {
                 **{key: feature[key] for key in KEPT},
-                "stats": {family: feature["stats"][family] for family in FAMILIES if family in feature["stats"]},
+                "stats": {
+                    family: feature["stats"][family] for family in FAMILIES if family in feature["stats"]
+                },
             }
             for feature in data["data"]
         ],
@@ -78,11 +80,20 @@ def main(package: Path, version: str) -> None:
     if not str(data.get("api_version", "")).startswith("1."):
         sys.exit(f"caniemail's api_version is {data.get('api_version')!r}, not 1.x: check the format first")
     TARGET.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(trim(data, version, hashlib.sha256(raw).hexdigest()), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    text = (
+        json.dumps(
+            trim(data, version, hashlib.sha256(raw).hexdigest()),
+            ensure_ascii=False,
+            indent=1,
+            sort_keys=False,
+        )
+        + "\n"
+    )
     (TARGET / "caniemail.json").write_text(text, encoding="utf-8")
     licence = (package / "LICENSE").read_text(encoding="utf-8").strip()
     (TARGET / "LICENSE").write_text(f"{UPSTREAM_LICENCE}\n\n{'-' * 72}\n\n{PACKAGE_NOTE}\n\n{licence}\n")
-    print(f"wrote {TARGET / 'caniemail.json'} ({len(text.encode()):,} bytes, data of {data['last_update_date']})")
+    size, date = len(text.encode()), data["last_update_date"]
+    print(f"wrote {TARGET / 'caniemail.json'} ({size:,} bytes, data of {date})")
 
 
 if __name__ == "__main__":

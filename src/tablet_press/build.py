@@ -201,7 +201,9 @@ def build(
     if report.failed(strict):
         raise ValidationFailed(report.problems)
     for slug, files, linked, notes in pending:
-        built.append(Built(slug, write_issue(out / slug, files, linked, within=out, root=project.root), notes))
+        built.append(
+            Built(slug, write_issue(out / slug, files, linked, within=out, root=project.root), notes)
+        )
         done(built[-1])
     return report, built
 

@@ -123,9 +123,9 @@ ACCEPTED: dict[tuple[str, str], tuple[str | None, str]] = {
 # What to do instead, where it is not obvious.
 ADVICE = {
     "image-webp": "save the image as PNG or JPEG",
-    "css-display-flex": "lay it out with a table (role=\"presentation\")",
-    "css-display-grid": "lay it out with a table (role=\"presentation\")",
-    "css-position": "lay it out with a table (role=\"presentation\")",
+    "css-display-flex": 'lay it out with a table (role="presentation")',
+    "css-display-grid": 'lay it out with a table (role="presentation")',
+    "css-position": 'lay it out with a table (role="presentation")',
     "css-float": "use a table cell or the align attribute",
 }
 
@@ -328,11 +328,11 @@ def support(slug: str, client: Client) -> dict[str, tuple[str, str, tuple[str, .
 def compatibility(html: str, images: Iterable[tuple[str, str]] = ()) -> Compatibility:
     """The compatibility report of the email HTML as sent; `images`: (Pillow's format name, path) of
     each image it shows, whose format is a feature too."""
-    uses = list(_html_uses(html))
-    uses += [Use(IMAGE_FEATURES[kind], kind.upper(), f"the image {path}", True) for kind, path in images
-             if kind in IMAGE_FEATURES]  # fmt: skip
+    found = list(uses(html))
+    found += [Use(IMAGE_FEATURES[kind], kind.upper(), f"the image {path}", True) for kind, path in images
+              if kind in IMAGE_FEATURES]  # fmt: skip
     by_feature: dict[str, list[Use]] = {}
-    for use in uses:
+    for use in found:
         if use.feature in _features():
             by_feature.setdefault(use.feature, []).append(use)
     report = Compatibility()
@@ -377,7 +377,8 @@ def _findings(slug: str, client: Client, uses: list[Use]) -> Iterator[Finding]:
             yield Finding("partial" if value == "a" else "unknown", slug, client_name, tuple(uses), notes)
 
 
-def _html_uses(html: str) -> Iterator[Use]:
+def uses(html: str) -> Iterator[Use]:
+    """Every use of a feature the data knows or may know in `html`, in document order."""
     import lxml.html  # type: ignore[import-untyped]
 
     document = lxml.html.document_fromstring(html)
