@@ -264,3 +264,18 @@ def test_a_cosmetic_feature_is_listed_by_build_verbose_and_is_no_error(
         for line in lines[heading:]
     ), loud.stdout
     assert "error:" not in loud.output and "error(s)" not in loud.output
+
+
+def test_a_preformatted_block_reaches_the_email_as_lines_outlook_can_wrap(project: Path) -> None:
+    """A <pre> would need white-space: pre-wrap, which Outlook for Windows lacks: a long line would
+    widen the email there. An indented block (easily typed by accident) is a paragraph of lines."""
+    background = project / "issues" / SAMPLE / "background.md"
+    block = "\n\n    dose = 4.5 mg at night " + "x" * 120 + "\n        then <weekly> & review\n"
+    background.write_text(background.read_text(encoding="utf-8") + block, encoding="utf-8")
+    loaded = load_project(project)
+    bundle = next(b for b in validate(loaded, None).bundles if b.slug == SAMPLE)
+    notes: list[str] = []
+    html, _ = email_html(issue_view(bundle, loaded), bundle, loaded, notes)  # no compatibility error
+    assert "<pre" not in html and not any("white-space" in note for note in notes)
+    assert "dose = 4.5 mg at night x" in html
+    assert "<br>\n&nbsp;&nbsp;&nbsp;&nbsp;then &lt;weekly&gt; &amp; review</p>" in html
