@@ -13,7 +13,8 @@ for style attributes and the <style> block, so `text-transform` is the feature t
 never `transform`. A value's feature (a unit, rgb(), !important) changes the layout when its
 property does; an at-rule's (@media) when a declaration inside it does. Selectors live only in the
 <style> block, which holds enhancements only (email_rules refuses a rule there that could be
-inlined), so they are cosmetic.
+inlined), so they are cosmetic. Outlook-only markup inside <!--[if mso]> comments is not looked at:
+it is written for Outlook's engine.
 """
 
 from __future__ import annotations
@@ -414,7 +415,8 @@ def uses(html: str) -> Iterator[Use]:
 
 
 @lru_cache(maxsize=4096)  # inlined styles repeat element after element; the answer depends on the text
-def _declaration_uses(css: str, where: str = "") -> tuple[Use, ...]:
+def _declaration_uses(css: str) -> tuple[Use, ...]:
+    """The features of a declaration list; their `where` is for the caller to fill in."""
     import tinycss2  # type: ignore[import-untyped]
 
     found = []
@@ -430,11 +432,11 @@ def _declaration_uses(css: str, where: str = "") -> tuple[Use, ...]:
         if name == "display":
             slug = DISPLAY_FEATURES.get(value.lower(), "css-display")
         layout = slug in LAYOUT
-        found.append(Use(slug, what, where, layout))
+        found.append(Use(slug, what, "", layout))
         for value_slug in _value_features(declaration.value):
-            found.append(Use(value_slug, what, where, layout))
+            found.append(Use(value_slug, what, "", layout))
         if declaration.important:
-            found.append(Use("css-important", what, where, layout))
+            found.append(Use("css-important", what, "", layout))
     return tuple(found)
 
 
@@ -468,8 +470,7 @@ def _stylesheet_uses(css: str) -> Iterator[Use]:
                 for child in tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True):
                     if child.type == "qualified-rule":
                         inner += _rule_uses(child, f"<style> {what}")
-            layout = any(use.layout for use in inner if use.feature.startswith("css-") and
-                         not use.feature.startswith(("css-selector", "css-pseudo")))  # fmt: skip
+            layout = any(use.layout for use in inner)  # selectors never are
             where = "<style>"
             if rule.lower_at_keyword in AT_RULE_FEATURES:
                 yield Use(AT_RULE_FEATURES[rule.lower_at_keyword], what, where, layout)
