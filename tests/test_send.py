@@ -55,6 +55,7 @@ class Mailbox:
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT TO
     drop: set[str] = field(default_factory=set)  # close the connection at DATA for these
     logins: list[tuple[str, str]] = field(default_factory=list)
+    encrypted: list[bool] = field(default_factory=list)  # whether each message came over TLS
 
     async def handle_RCPT(
         self, server: Server, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -70,6 +71,8 @@ class Mailbox:
             server.transport.close()  # the relay goes away before it answers: the client is in doubt
             return "421 closing"
         assert isinstance(envelope.content, bytes) and envelope.mail_from is not None
+        assert server.transport is not None
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 queued"
 
@@ -151,6 +154,32 @@ def mailbox(certificate: Certificate) -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
+@pytest.fixture
+def tls_mailbox(certificate: Certificate) -> Iterator[tuple[Mailbox, int]]:
+    """A relay on 127.0.0.1 that speaks TLS from the first byte (implicit TLS, as on port 465) and
+    insists on a login before mail."""
+    box = Mailbox()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(certificate.cert, certificate.key)
+    port = _free_port()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=server_tls,  # the whole connection, not STARTTLS
+        auth_required=True,
+        # aiosmtpd counts only STARTTLS as TLS and would not offer AUTH at all; handle_DATA checks that
+        # each message did arrive encrypted.
+        auth_require_tls=False,
+        authenticator=box.login,
+    )
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
 # ---------------------------------------------------------------- a published issue
 
 
@@ -167,7 +196,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return {f"{SLUG}.pdf": PDF, **email_outputs(bundle, project, PDF)}
 
 
-def _project(root: Path, port: int, password_env: str = "TABLET_TEST_SMTP_PASSWORD") -> Project:
+def _project(
+    root: Path, port: int, password_env: str = "TABLET_TEST_SMTP_PASSWORD", security: str = "starttls"
+) -> Project:
     import shutil
 
     copy_project(root, ())
@@ -175,7 +206,7 @@ def _project(root: Path, port: int, password_env: str = "TABLET_TEST_SMTP_PASSWO
     with (root / "tablet.yaml").open("a") as config:
         config.write(
             "\nsmtp:\n  host: 127.0.0.1\n"
-            f"  port: {port}\n  security: starttls\n  user: {USER}\n  password_env: {password_env}\n"
+            f"  port: {port}\n  security: {security}\n  user: {USER}\n  password_env: {password_env}\n"
             f"  timeout: 5\n  test_to: [{', '.join(TESTERS)}]\n"
         )
     return load_project(root)
@@ -246,6 +277,7 @@ def test_a_real_send_delivers_the_published_eml_byte_for_byte_one_message_per_re
         ("lowrymf@upmc.edu", [READERS[0]], expected),
         ("lowrymf@upmc.edu", [READERS[1]], expected),
     ]
+    assert box.encrypted == [True, True]
     head = expected.split(b"\r\n\r\n", 1)[0].lower()
     assert not any(r.encode() in head for r in READERS) and b"\r\nto:" not in head and b"\r\nbcc:" not in head
     assert published.waits == [2.0]  # 30 a minute: the second message waits its turn
@@ -261,6 +293,56 @@ def test_a_real_send_delivers_the_published_eml_byte_for_byte_one_message_per_re
     ]
     assert read_ledger(published.project.root)[1] == []
     assert not pending_path(published.project, SLUG).exists()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # see tls_mailbox
+def test_a_send_over_implicit_tls_delivers_the_published_eml_byte_for_byte(
+    tmp_path: Path,
+    outputs: dict[str, bytes],
+    tls_mailbox: tuple[Mailbox, int],
+    certificate: Certificate,
+) -> None:
+    """security: tls (port 465): TLS from the first byte, then the login, then one message per reader."""
+    from tablet_press.bundle.folder import load_bundle
+
+    box, port = tls_mailbox
+    project = _project(tmp_path / "project", port, security="tls")
+    assert project.config.smtp is not None and project.config.smtp.security == "tls"
+    bundle, _ = load_bundle(project.root / "issues" / SLUG, project.root)
+    assert bundle is not None
+    publish(project, bundle, outputs, dt.date(2025, 9, 1))
+    tls = Published(
+        project, outputs[f"{SLUG}.eml"], relay(project.config.smtp, {"TABLET_TEST_SMTP_PASSWORD": PASSWORD})
+    )
+    delivery = tls.send(tls.plan(READERS[:2]), certificate.client())
+    assert delivery.complete and delivery.accepted == READERS[:2]
+    expected = _as_sent(tls.eml)
+    assert box.logins == [(USER, PASSWORD)]
+    assert box.received == [
+        ("lowrymf@upmc.edu", [READERS[0]], expected),
+        ("lowrymf@upmc.edu", [READERS[1]], expected),
+    ]
+    assert box.encrypted == [True, True]
+    assert [(s["kind"], s["recipients"], s["sha256"]) for s in tls.sends()] == [("send", 2, sha256(expected))]
+    # The same relay taken for a STARTTLS one never greets in clear: the error says which port is which.
+    plain = Relay("127.0.0.1", port, "starttls", USER, PASSWORD, 0.5, 30)
+    with pytest.raises(SendError, match=r"^127\.0\.0\.1:\d+ did not answer within 0\.5 s .* 465 for tls\)$"):
+        send(project, tls.plan(READERS[2:], resend=True), plain, context=certificate.client())
+    assert len(box.received) == 2 and len(tls.sends()) == 1
+
+
+def test_implicit_tls_against_a_starttls_port_is_a_tls_failure_naming_the_ports(
+    published: Published, mailbox: tuple[Mailbox, int], certificate: Certificate
+) -> None:
+    port = mailbox[1]
+    wrong = Relay("127.0.0.1", port, "tls", USER, PASSWORD, 5, 30)
+    with pytest.raises(SendError) as failed:
+        send(published.project, published.plan(READERS), wrong, context=certificate.client())
+    message = str(failed.value)
+    assert message.startswith(f"127.0.0.1:{port}: TLS failed (") and message.endswith(
+        "nothing was sent. Is the port right for security: tls? (587 for starttls, 465 for tls)"
+    )
+    assert mailbox[0].received == [] and published.sends() == []
 
 
 def test_a_second_real_send_is_refused_unless_resend(
@@ -428,8 +510,10 @@ def test_a_relay_that_never_answers_times_out(published: Published, certificate:
         mute = Relay("127.0.0.1", port, "starttls", USER, PASSWORD, 0.5, 30)
         with pytest.raises(SendError) as failed:
             send(published.project, published.plan(READERS), mute, context=certificate.client())
-    assert (
-        str(failed.value) == f"127.0.0.1:{port} did not answer within 0.5 s (smtp.timeout); nothing was sent"
+    assert str(failed.value) == (
+        f"127.0.0.1:{port} did not answer within 0.5 s (smtp.timeout); nothing was sent. A relay that "
+        "speaks TLS from the start (usually port 465) never greets in clear: is the port right for "
+        "security: starttls? (587 for starttls, 465 for tls)"
     )
     assert published.sends() == []
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 class Built:
     slug: str
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the email's compatibility notes (email_compat.py)
 
 
 def print_html(bundle: Bundle, project: Project, view: IssueView | None = None) -> str:
@@ -98,12 +99,14 @@ def outputs(
     view: IssueView | None = None,
     pdf: Future[Typeset] | None = None,
     problems: list[Problem] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, bytes]:
     """Every output of one issue, as bytes, keyed by file name. Nothing is written here.
 
     `pdf` is the issue's PDF being made by a worker (see pdf.pdf_workers); without it, it is made here.
-    The warnings WeasyPrint logged while making it are added to `problems`, when given."""
-    from tablet_press.render.email import email_edition, email_outputs
+    The warnings WeasyPrint logged while making it are added to `problems`, when given; the email's
+    compatibility notes (what `tablet build --verbose` lists) to `notes`."""
+    from tablet_press.render.email import email_edition
 
     # One view model for every output: it runs the citation engine, the costliest part after WeasyPrint.
     view = view if view is not None else issue_view(bundle, project)
@@ -111,7 +114,10 @@ def outputs(
         made = pdf_job(bundle, project, print_html(bundle, project, view))()
         if problems is not None:
             problems += made.problems
-        return {f"{bundle.slug}.pdf": made.pdf, **email_outputs(bundle, project, made.pdf, view)}
+        edition = email_edition(bundle, project, view)
+        if notes is not None:
+            notes += edition.notes
+        return {f"{bundle.slug}.pdf": made.pdf, **edition.files(project, made.pdf)}
     try:  # the email while the worker typesets; the PDF's own errors still come first
         email: EmailEdition | BuildError = email_edition(bundle, project, view)
     except BuildError as exc:
@@ -121,6 +127,8 @@ def outputs(
         raise email
     if problems is not None:
         problems += made.problems
+    if notes is not None:
+        notes += email.notes
     return {f"{bundle.slug}.pdf": made.pdf, **email.files(project, made.pdf)}
 
 
@@ -179,20 +187,23 @@ def build(
         pending = []
         for bundle, view, pdf in started:
             progress(bundle.slug)
+            notes: list[str] = []
             with _blame(bundle):
-                files = outputs(bundle, project, view, pdf, made)
+                files = outputs(bundle, project, view, pdf, made, notes)
                 linked = linked_files(project, view)
             if strict:
-                pending.append((bundle.slug, files, linked))
+                pending.append((bundle.slug, files, linked, notes))
             else:
                 written = write_issue(out / bundle.slug, files, linked, within=out, root=project.root)
-                built.append(Built(bundle.slug, written))
+                built.append(Built(bundle.slug, written, notes))
                 done(built[-1])
     report.problems += sorted(set(made))  # the shared stylesheets warn once per issue: say it once
     if report.failed(strict):
         raise ValidationFailed(report.problems)
-    for slug, files, linked in pending:
-        built.append(Built(slug, write_issue(out / slug, files, linked, within=out, root=project.root)))
+    for slug, files, linked, notes in pending:
+        built.append(
+            Built(slug, write_issue(out / slug, files, linked, within=out, root=project.root), notes)
+        )
         done(built[-1])
     return report, built
 

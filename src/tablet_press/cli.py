@@ -171,15 +171,31 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     help="Folder for the outputs: OUT/<slug>/<slug>.pdf and friends (default: the project's dist/).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (run this before sending).")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also list the email's compatibility notes: features Gmail, Outlook (Windows) or Apple Mail "
+    "lack or support partly, where the email still reads right.",
+)
 @_friendly_errors
 @_writes
-def build(paths: tuple[Path, ...], out: Path | None, strict: bool) -> None:
+def build(paths: tuple[Path, ...], out: Path | None, strict: bool, verbose: bool) -> None:
     """Validate, then typeset each issue into PDF and email outputs.
 
     PATH is an issue folder or anything inside one (default: the issue you are in, else every issue).
     """
+    from tablet_press.build import Built
     from tablet_press.build import build as run
     from tablet_press.bundle.project import load_project
+    from tablet_press.checks.email_compat import heading
+
+    def done(issue: Built) -> None:
+        _wrote(issue.files, project.root)
+        if verbose and issue.notes:
+            click.echo(heading(issue.slug))
+            for note in issue.notes:
+                click.echo(f"  {note}")
 
     project = load_project(paths[0] if paths else Path.cwd())
     report, built = run(
@@ -188,7 +204,7 @@ def build(paths: tuple[Path, ...], out: Path | None, strict: bool) -> None:
         project.dist_dir if out is None else Path.cwd() / out,
         strict=strict,
         progress=lambda slug: click.echo(f"building {slug} ...", err=True),
-        done=lambda issue: _wrote(issue.files, project.root),
+        done=done,
     )
     _print_problems(report.warnings)
     if built:

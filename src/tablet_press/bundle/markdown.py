@@ -122,6 +122,8 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("figure_open", _render_figure_open)
     md.add_render_rule("figure_close", _render_figure_close)
     md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("code_block", _render_code_block)
+    md.add_render_rule("fence", _render_code_block)
     return md
 
 
@@ -227,8 +229,8 @@ class HtmlRenderer:
 
     The page's HTML (print and web). Where an output needs other markup for the same text (the email:
     tables for callouts, images by cid:), a subclass overrides callout_open, callout_close, image,
-    figure_open, figure_close and table_open, so that every output is made from the tokens, never by
-    rewriting another output's HTML."""
+    figure_open, figure_close, table_open and code_block, so that every output is made from the tokens,
+    never by rewriting another output's HTML."""
 
     # Citations are superscripts (numbered styles): the space before "[@key]" is dropped, "text¹".
     tight_citations = False
@@ -273,6 +275,10 @@ class HtmlRenderer:
 
     def table_open(self) -> str:
         return '<table class="data">\n'
+
+    def code_block(self, text: str) -> str | None:
+        """A preformatted block's HTML (its raw text), or None for markdown-it's own <pre><code>."""
+        return None
 
 
 def _render_citation(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -349,6 +355,15 @@ def _render_table_open(
     self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
 ) -> str:
     return str(env["renderer"].table_open())
+
+
+def _render_code_block(
+    self: Any, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]
+) -> str:
+    made = env["renderer"].code_block(tokens[idx].content)
+    if made is None:  # markdown-it's own rule, still a method of its renderer
+        return str(getattr(self, tokens[idx].type)(tokens, idx, options, env))
+    return str(made)
 
 
 def renderer(

@@ -217,13 +217,24 @@ def _connect(relay: Relay, context: ssl.SSLContext) -> smtplib.SMTP:
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
         _close(connection)
-        raise SendError(f"{_broken(relay, exc)}; nothing was sent") from None
+        hint = ""
+        if connection is None and relay.security != "tls" and _timed_out(exc):
+            # No greeting at all: a relay that speaks TLS from the first byte waits for our handshake.
+            hint = (
+                f". A relay that speaks TLS from the start (usually port 465) never greets in clear: "
+                f"is the port right for security: {relay.security}? (587 for starttls, 465 for tls)"
+            )
+        raise SendError(f"{_broken(relay, exc)}; nothing was sent{hint}") from None
+
+
+def _timed_out(exc: BaseException) -> bool:
+    # smtplib reports a read that timed out as a disconnection, with the timeout as its context.
+    return isinstance(exc, TimeoutError | socket.timeout) or isinstance(exc.__context__, TimeoutError)
 
 
 def _broken(relay: Relay, exc: BaseException) -> str:
     where = relay.where
-    # smtplib reports a read that timed out as a disconnection, with the timeout as its context.
-    if isinstance(exc, TimeoutError | socket.timeout) or isinstance(exc.__context__, TimeoutError):
+    if _timed_out(exc):
         return f"{where} did not answer within {relay.timeout:g} s (smtp.timeout)"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"{where} closed the connection"

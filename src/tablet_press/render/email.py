@@ -17,7 +17,7 @@ import hashlib
 import re
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from urllib.parse import quote
 from tablet_press.bundle import look
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.project import Project
+from tablet_press.checks.email_compat import compatibility
 from tablet_press.checks.email_rules import problems
 from tablet_press.errors import BuildError
 from tablet_press.inputrules import header_problem
@@ -71,6 +72,8 @@ class EmailEdition:
     html: str  # as sent, images by cid:
     text: str
     images: list[InlineImage]
+    # The compatibility report's notes (checks/email_compat.py): what `tablet build --verbose` lists.
+    notes: list[str] = field(default_factory=list)
 
     def files(self, project: Project, pdf: bytes) -> dict[str, bytes]:
         """The standalone email body, plain text and .eml (with `pdf` attached), keyed by file name."""
@@ -99,8 +102,9 @@ def linked_files(project: Project, view: IssueView) -> dict[str, bytes]:
 
 def email_edition(bundle: Bundle, project: Project, view: IssueView) -> EmailEdition:
     """The checked email HTML with its images, and the plain text; raises BuildError."""
-    html, images = email_html(view, bundle, project)
-    return EmailEdition(view, html, email_text(view, project), images)
+    notes: list[str] = []
+    html, images = email_html(view, bundle, project, notes)
+    return EmailEdition(view, html, email_text(view, project), images, notes)
 
 
 def email_outputs(
@@ -121,8 +125,14 @@ def issue_links(project: Project, view: IssueView) -> Links | None:
     return Links(web=folder, pdf=f"{folder}{quote(view.slug)}.pdf")
 
 
-def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, list[InlineImage]]:
-    """The checked email HTML and the images it shows by cid: (the logo first); raises BuildError."""
+def email_html(
+    view: IssueView, bundle: Bundle, project: Project, notes: list[str] | None = None
+) -> tuple[str, list[InlineImage]]:
+    """The checked email HTML and the images it shows by cid: (the logo first); raises BuildError.
+
+    Checked twice: against the email rules, and against what Gmail, Outlook for Windows and Apple Mail
+    support (checks/email_compat.py), where a feature missing in one of them that changes the layout
+    is an error too; the rest of that report goes to `notes`, when given."""
     import css_inline
 
     logo = logo_image(project, bundle.slug)
@@ -136,12 +146,16 @@ def email_html(view: IssueView, bundle: Bundle, project: Project) -> tuple[str, 
     html = inliner.inline(html).rstrip("\n") + "\n"  # a text file ends in a newline, as in the .eml
     # After inlining: css-inline would drop this block, and its rules must not be inlined anyway.
     html = html.replace("</head>", f"<style>\n{enhancements}\n</style>\n</head>", 1)
-    found = problems(html)
+    images = [logo, *view.email_images]
+    report = compatibility(html, [(image.subtype, image.path) for image in images])
+    found = problems(html) + report.errors
+    if notes is not None:
+        notes += report.notes
     if found:
         raise BuildError(
             f"issues/{bundle.slug}: the email HTML breaks the email rules:\n  " + "\n  ".join(found)
         )
-    return html, [logo, *view.email_images]
+    return html, images
 
 
 def logo_image(project: Project, slug: str) -> InlineImage:

@@ -134,6 +134,16 @@ class EmailRenderer(HtmlRenderer):
         # where no CSS is read, and email.css lets its cells wrap so that it never widens a phone.
         return '<table class="data" width="100%" cellpadding="0" cellspacing="0" border="0">\n'
 
+    def code_block(self, text: str) -> str:
+        # Not a <pre>: Outlook for Windows knows no white-space: pre-wrap, so a long line of a <pre>
+        # would widen the email there (checks/email_compat.py refuses it). Each line ends in a <br> and
+        # keeps its indentation as no-break spaces, and the block wraps like text in every client.
+        lines = []
+        for line in text.rstrip("\n").expandtabs(4).split("\n"):
+            body = line.lstrip(" ")
+            lines.append("&nbsp;" * (len(line) - len(body)) + html.escape(body, quote=False))
+        return '<p class="code">' + "<br>\n".join(lines) + "</p>\n"
+
     def image(self, src: str, alt: str, title: str | None) -> str:
         shown = self.images(src)
         extra = "" if title is None else f' title="{_attribute(title)}"'
