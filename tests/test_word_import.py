@@ -229,22 +229,45 @@ def test_cli_import(tmp_path: Path, run: Callable[..., Result]) -> None:
     assert refused.exit_code == 1 and "is not a Word document (.docx)" in refused.output
 
 
-def test_unparsed_reference_is_reported(tmp_path: Path) -> None:
+def test_an_unparseable_entry_becomes_an_unstructured_reference(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     import docx
 
     doc = docx.Document()
     doc.add_paragraph().add_run("Background:").bold = True
     doc.add_paragraph("Naltrexone text.")
+    doc.add_paragraph().add_run("The Literature:").bold = True
+    doc.add_paragraph().add_run("Fibromyalgia:").bold = True
+    doc.add_paragraph("Ward Med. 2024;3:17-19.")
+    doc.add_paragraph().add_run("Notes from a ward round").bold = True
+    doc.add_paragraph("Observational, 12 patients", style="List Bullet")
+    doc.add_paragraph("Results: fewer flares", style="List Bullet")
     doc.add_paragraph().add_run("References:").bold = True
-    doc.add_paragraph("Ward round notes, unpublished", style="List Number")
+    doc.add_paragraph(
+        "Ward round notes on naltrexone, Ward Med 2024 vol 3 p 17, doi:10.1000/ward.17", style="List Number"
+    )
     doc.save(buffer)
     (tmp_path / "d.docx").write_bytes(buffer.getvalue())
     result = _import(tmp_path, tmp_path / "d.docx")
     assert any(
-        line.startswith("[unparsed-reference] reference 1 follows none of APA, AMA or Vancouver")
+        line.startswith(
+            "[unstructured-reference] reference 1 follows none of APA, AMA or Vancouver; it is kept whole "
+            "as 'ward2024' and prints as written"
+        )
         for line in result.report
-    )
-    assert "# [unparsed-reference] Ward round notes, unpublished" in (
-        result.folder / "references.yaml"
-    ).read_text(encoding="utf-8")
+    ), result.report
+    records = _yaml(result.folder / "references.yaml")
+    assert records == [
+        {
+            "id": "ward2024",
+            "text": "Ward round notes on naltrexone, Ward Med 2024 vol 3 p 17, doi:10.1000/ward.17",
+            "DOI": "10.1000/ward.17",
+        }
+    ]
+    issue = _yaml(result.folder / "issue.yaml")
+    assert isinstance(issue, dict)
+    assert issue["literature"][0]["studies"][0]["ref"] == "ward2024"  # tied by journal, year, page
+    assert result.validation is not None  # the draft has no author team: that error only
+    assert [e.message for e in result.validation.errors] == ["'authors' must have at least 1 item(s)"]
+    warnings = [w.message for w in result.validation.warnings]
+    assert any("[unstructured-reference] reference 'ward2024'" in w for w in warnings)
