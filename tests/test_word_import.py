@@ -127,6 +127,20 @@ def test_the_word_sample_builds_to_a_pdf_with_every_study(sample_import: Importe
         assert fragment in text
 
 
+@pytest.mark.parametrize("team", ["columns", "cells"])
+def test_an_author_team_laid_out_as_a_table(tmp_path: Path, team: str) -> None:
+    """Real newsletters often set the team in a table: with a header row (one person a row), or one
+    person a cell written as in text; either way the same authors, a team member by id."""
+    result = _import(tmp_path, wordmaker.sample_docx(tmp_path / f"{team}.docx", team=team))
+    issue = _yaml(result.folder / "issue.yaml")
+    sample = _yaml(ROOT / "issues" / SAMPLE / "issue.yaml")
+    assert isinstance(issue, dict) and isinstance(sample, dict)
+    assert issue["authors"] == sample["authors"]  # the guests in full, then - id: lowry
+    assert not [line for line in result.report if line.startswith(("[author]", "[unmapped] author team"))]
+    assert issue["title"] == sample["title"]  # the sections after the table are found as before
+    assert result.validation is not None and result.validation.errors == []
+
+
 def test_a_pandoc_draft_with_heading_styles(tmp_path: Path) -> None:
     result = _import(tmp_path, wordmaker.pandoc_docx(tmp_path / "pandoc.docx"))
     issue = _yaml(result.folder / "issue.yaml")

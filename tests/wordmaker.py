@@ -1,7 +1,8 @@
 """Word drafts made by code, shaped like the team's real ones: the sample issue written with python-docx
-(bold label lines for some sections, Word heading styles for others, the author team as a text block, a
-numbered reference list, hyperlinks, one table, one image), the same issue written by pandoc from
-markdown (heading styles throughout), and small drafts holding what an import cannot carry faithfully."""
+(bold label lines for some sections, Word heading styles for others, the author team as a text block or
+in a table (with a header row, or one person a cell), a numbered reference list, hyperlinks, one table,
+one image), the same issue written by pandoc from markdown (heading styles throughout), and small drafts
+holding what an import cannot carry faithfully."""
 
 from __future__ import annotations
 
@@ -96,14 +97,26 @@ def _png(path: Path) -> None:
     image.save(path)
 
 
-def sample_docx(dest: Path) -> Path:
-    """The sample issue as the team would type it in Word."""
-    issue = yaml.safe_load((SAMPLE / "issue.yaml").read_text(encoding="utf-8"))
-    doc = docx.Document()
-    doc.add_paragraph("Palliative Care")
+LOWRY = {
+    "name": "Maria Felton Lowry, PharmD, BCPS, BCGP",
+    "titles": ["Assistant Professor", "University of Pittsburgh School of Pharmacy"],
+    "contact": [("Cell:", "412-627-8473"), ("Office:", "412-864-2899"), ("Email:", "lowrymf@upmc.edu")],
+}
+
+
+def _cell_lines(cell: Any, lines: list[str], bold_first: bool = False) -> None:
+    """A table cell (or a paragraph) holding `lines`, one a line (Shift+Enter), the first in bold if asked."""
+    p = cell.paragraphs[0] if hasattr(cell, "paragraphs") else cell
+    for i, line in enumerate(lines):
+        if i:
+            p.add_run().add_break(WD_BREAK.LINE)
+        p.add_run(line).bold = bold_first and i == 0
+
+
+def _team_as_text(doc: Any, guests: list[dict[str, Any]]) -> None:
     _label(doc, "Author Team:", False)
     _label(doc, "Guest Authors:", False)
-    for author in issue["authors"][:2]:
+    for author in guests:
         p = doc.add_paragraph()
         p.add_run(f"{author['name']}, {', '.join(author['credentials'])}").bold = True
         for line in author["titles"]:
@@ -111,18 +124,72 @@ def sample_docx(dest: Path) -> Path:
             p.add_run(line)
     _label(doc, "Clinical Pharmacy Specialist:", False)
     p = doc.add_paragraph()
-    p.add_run("Maria Felton Lowry, PharmD, BCPS, BCGP").bold = True
-    for line in ("Assistant Professor", "University of Pittsburgh School of Pharmacy"):
+    p.add_run(LOWRY["name"]).bold = True
+    for line in LOWRY["titles"]:
         p.add_run().add_break(WD_BREAK.LINE)
         p.add_run(line)
-    for label, value in (
-        ("Cell:", "412-627-8473"),
-        ("Office:", "412-864-2899"),
-        ("Email:", "lowrymf@upmc.edu"),
-    ):
+    for label, value in LOWRY["contact"]:
         p = doc.add_paragraph()
         p.add_run(label).bold = True
         p.add_run(" " + value)
+
+
+def _team_as_columns(doc: Any, guests: list[dict[str, Any]]) -> None:
+    """The team as a table with a header row: one person a row, a column for each kind of fact."""
+    _label(doc, "Author Team:", False)
+    head = ["Role", "Name", "Credentials", "Title and affiliation", "Phone", "Email"]
+    table = doc.add_table(rows=len(guests) + 2, cols=len(head))
+    for c, text in enumerate(head):
+        table.cell(0, c).text = text
+    lowry_name, *lowry_credentials = LOWRY["name"].split(", ")
+    people = [
+        ["Guest Author", a["name"], ", ".join(a["credentials"]), a["titles"], [], []] for a in guests
+    ] + [
+        [
+            "Clinical Pharmacy Specialist",
+            lowry_name,
+            ", ".join(lowry_credentials),
+            LOWRY["titles"],
+            [f"{label} {value}" for label, value in LOWRY["contact"][:2]],
+            [LOWRY["contact"][2][1]],
+        ]
+    ]
+    for r, person in enumerate(people, 1):
+        for c, value in enumerate(person):
+            _cell_lines(table.cell(r, c), value if isinstance(value, list) else [value])
+
+
+def _team_as_cells(doc: Any, guests: list[dict[str, Any]]) -> None:
+    """The team as a one-row table without a header, one person a cell, written as in text."""
+    _label(doc, "Author Team:", False)
+    table = doc.add_table(rows=1, cols=len(guests) + 1)
+    for c, author in enumerate(guests):
+        cell = table.cell(0, c)
+        cell.paragraphs[0].add_run("Guest Author")
+        _cell_lines(
+            cell.add_paragraph(),
+            [f"{author['name']}, {', '.join(author['credentials'])}", *author["titles"]],
+            True,
+        )
+    cell = table.cell(0, len(guests))
+    cell.paragraphs[0].add_run("Clinical Pharmacy Specialist")
+    _cell_lines(cell.add_paragraph(), [LOWRY["name"], *LOWRY["titles"]], True)
+    for label, value in LOWRY["contact"]:
+        p = cell.add_paragraph()
+        p.add_run(label).bold = True
+        p.add_run(" " + value)
+
+
+TEAM_LAYOUTS = {"text": _team_as_text, "columns": _team_as_columns, "cells": _team_as_cells}
+
+
+def sample_docx(dest: Path, team: str = "text") -> Path:
+    """The sample issue as the team would type it in Word; `team`: the author team as a text block,
+    as a table with a header row ("columns"), or as a table of one person a cell ("cells")."""
+    issue = yaml.safe_load((SAMPLE / "issue.yaml").read_text(encoding="utf-8"))
+    doc = docx.Document()
+    doc.add_paragraph("Palliative Care")
+    TEAM_LAYOUTS[team](doc, issue["authors"][:2])
     _label(doc, "TODAY’S TOPIC:", False)
     doc.add_paragraph(issue["title"])
     _label(doc, "Background:", False)
