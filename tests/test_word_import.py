@@ -20,7 +20,7 @@ from tablet_press.errors import BuildError
 from tablet_press.importer.citations import parse_entry
 from tablet_press.importer.word import REPORT_FILE, Imported, import_docx
 
-from conftest import SAMPLE, copy_project
+from conftest import SAMPLE, copy_project, needs_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_FIELDS = (
@@ -165,6 +165,11 @@ def test_a_pandoc_draft_with_heading_styles(tmp_path: Path) -> None:
         ("comment", "[comment] a comment by Reviewer: 'Check this dose' is not imported"),
         ("merged", "[merged-cells] a table cell 'Spanning header' is merged across cells"),
         ("control", "[content-control] a content control holds 'Inside a content control'"),
+        (
+            "metafile",
+            "[metafile-image] image1.emf is a Windows metafile, which PDFs and email cannot show; save it "
+            "from Word as PNG and add it to assets/",
+        ),
     ],
 )
 def test_what_cannot_be_carried_is_reported(tmp_path: Path, kind: str, message: str) -> None:
@@ -285,3 +290,42 @@ def test_an_unparseable_entry_becomes_an_unstructured_reference(tmp_path: Path) 
     assert [e.message for e in result.validation.errors] == ["'authors' must have at least 1 item(s)"]
     warnings = [w.message for w in result.validation.warnings]
     assert any("[unstructured-reference] reference 'ward2024'" in w for w in warnings)
+
+
+@needs_tool("pdftotext")
+def test_import_then_build_end_to_end_holds_every_fragment_of_the_sample(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    """`tablet import` of the Word sample, then `tablet build`: the PDF, the email and the .txt hold
+    every fragment that the sample bundle's own outputs must hold (nothinglost.py's derivation from the
+    sample: every sentence, bullet, cell, study title, author, and each reference's fields)."""
+    from tablet_press.bundle.folder import load_bundle
+    from test_nothing_lost import pdf_text, sent_html, txt_text
+
+    from nothinglost import check, email_text_content, expectations
+
+    project = copy_project(tmp_path / "project")
+    draft = wordmaker.sample_docx(tmp_path / "LDN draft.docx")
+    imported = run("import", str(draft), "--slug", "ldn-word", cwd=project)
+    assert imported.exit_code == 0, imported.output
+    built = run("build", "issues/ldn-word", cwd=project)
+    assert built.exit_code == 0, built.output
+    out = project / "dist" / "ldn-word"
+    texts = {
+        "pdf": pdf_text(out / "ldn-word.pdf"),
+        "email": email_text_content(sent_html((out / "ldn-word.eml").read_bytes())),
+        "txt": txt_text((out / "ldn-word.txt").read_text(encoding="utf-8")),
+    }
+    sample_project = load_project(project)
+    sample, problems = load_bundle(project / "issues" / SAMPLE, project)
+    assert sample is not None, problems
+    expected = expectations(sample, sample_project)
+    assert len(expected) > 200
+    for output, text in texts.items():
+        checked = check(output, text, expected)
+        assert checked.missing == (), checked.report()
+    issue = _yaml(project / "issues" / "ldn-word" / "issue.yaml")
+    assert isinstance(issue, dict)
+    assert [len(g["studies"]) for g in issue["literature"]] == [4, 2, 1, 1, 1]  # 9 studies in 5 groups
+    records = _yaml(project / "issues" / "ldn-word" / "references.yaml")
+    assert isinstance(records, list) and len(records) == 13 and all(r.get("DOI") for r in records)

@@ -297,8 +297,11 @@ def pandoc_docx(dest: Path) -> Path:
     return dest
 
 
-def _patched(dest: Path, body_xml: str, extra: dict[str, str] | None = None) -> Path:
-    """A tiny draft: a python-docx document whose body is replaced by `body_xml`."""
+def _patched(
+    dest: Path, body_xml: str, extra: dict[str, str | bytes] | None = None, rels: str = "", types: str = ""
+) -> Path:
+    """A tiny draft: a python-docx document whose body is replaced by `body_xml`; `rels` and `types` are
+    added to the document's relationships and to the content types."""
     buffer = io.BytesIO()
     docx.Document().save(buffer)
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
@@ -308,6 +311,10 @@ def _patched(dest: Path, body_xml: str, extra: dict[str, str] | None = None) -> 
                 text = data.decode()
                 text = re.sub(r"<w:body>.*?<w:sectPr", f"<w:body>{body_xml}<w:sectPr", text, flags=re.S)
                 data = text.encode()
+            elif item.filename == "word/_rels/document.xml.rels" and rels:
+                data = data.replace(b"</Relationships>", rels.encode() + b"</Relationships>")
+            elif item.filename == "[Content_Types].xml" and types:
+                data = data.replace(b"</Types>", types.encode() + b"</Types>")
             out.writestr(item, data)
         for name, text in (extra or {}).items():
             out.writestr(name, text)
@@ -319,6 +326,39 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 def _para(text: str) -> str:
     return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+def _emf() -> bytes:
+    """A minimal Enhanced Metafile: its header record (bounds, frame, ' EMF', device size) and EOF."""
+    import struct
+
+    header = struct.pack(
+        "<II4i4iIIIIHHIII2i2i",
+        1,
+        88,
+        0,
+        0,
+        99,
+        74,
+        0,
+        0,
+        2540,
+        1905,
+        0x464D4520,
+        0x10000,
+        108,
+        2,
+        1,
+        0,
+        0,
+        0,
+        0,
+        1024,
+        768,
+        320,
+        240,
+    )
+    return header + struct.pack("<5I", 14, 20, 0, 16, 20)
 
 
 def problem_docx(dest: Path, kind: str) -> Path:
@@ -357,6 +397,27 @@ def problem_docx(dest: Path, kind: str) -> Path:
             + "</w:tc><w:tc>"
             + _para("b")
             + "</w:tc></w:tr></w:tbl>"
+        )
+    elif kind == "metafile":  # a picture pasted from an old Office drawing: an EMF, as Word stores it
+        body += (
+            '<w:p><w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+            'wordprocessingDrawing"><wp:extent cx="914400" cy="685800"/><wp:docPr id="1" name="Picture 1" '
+            'descr="A dosing chart"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+            '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr>'
+            '<pic:cNvPr id="0" name="chart.emf"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill>'
+            '<a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+            'r:embed="rIdEmf1"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm>'
+            '<a:off x="0" y="0"/><a:ext cx="914400" cy="685800"/></a:xfrm><a:prstGeom prst="rect"/>'
+            "</pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"
+        )
+        return _patched(
+            dest,
+            body,
+            {"word/media/image1.emf": _emf()},
+            rels='<Relationship Id="rIdEmf1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/image" Target="media/image1.emf"/>',
+            types='<Default Extension="emf" ContentType="image/x-emf"/>',
         )
     elif kind == "control":
         body += "<w:sdt><w:sdtContent>" + _para("Inside a content control") + "</w:sdtContent></w:sdt>"
