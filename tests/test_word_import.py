@@ -329,3 +329,26 @@ def test_import_then_build_end_to_end_holds_every_fragment_of_the_sample(
     assert [len(g["studies"]) for g in issue["literature"]] == [4, 2, 1, 1, 1]  # 9 studies in 5 groups
     records = _yaml(project / "issues" / "ldn-word" / "references.yaml")
     assert isinstance(records, list) and len(records) == 13 and all(r.get("DOI") for r in records)
+
+
+def test_footnotes_become_numbered_notes_at_the_end_of_closing(tmp_path: Path) -> None:
+    """The bundle's markdown has no footnotes: a note's marker becomes "(note N)" before the punctuation
+    it followed, and its text "Note N: ..." at the end of closing.md, so none is lost."""
+    source = tmp_path / "notes.md"
+    source.write_text(
+        "**Background:**\n\n"
+        "Naltrexone is used in low doses for pain.[^1] It is cheap, when compounded.[^2]\n\n"
+        "**References:**\n\n1. Ward notes, unpublished.\n\nThank you for reading.\n\n"
+        "[^1]: Doses of 1 to 5 mg, a tenth of the usual dose.\n[^2]: Prices vary by *pharmacy*.\n",
+        encoding="utf-8",
+    )
+    draft = wordmaker.pandoc_from_markdown(source, tmp_path / "notes.docx")
+    result = _import(tmp_path, draft)
+    assert (result.folder / "background.md").read_text(encoding="utf-8") == (
+        "Naltrexone is used in low doses for pain (note 1). It is cheap, when compounded (note 2).\n"
+    )
+    assert (result.folder / "closing.md").read_text(encoding="utf-8") == (
+        "Thank you for reading.\n\nNote 1: Doses of 1 to 5 mg, a tenth of the usual dose.\n\n"
+        "Note 2: Prices vary by *pharmacy*.\n"
+    )
+    assert "[footnotes] 2 footnote(s) kept as numbered notes at the end of closing.md" in result.report

@@ -297,6 +297,12 @@ def pandoc_docx(dest: Path) -> Path:
     return dest
 
 
+def pandoc_from_markdown(source: Path, dest: Path) -> Path:
+    """A small draft written by pandoc from a markdown file (footnotes and all)."""
+    subprocess.run(["pandoc", "-f", "markdown", "-t", "docx", "-o", str(dest), str(source)], check=True)
+    return dest
+
+
 def _patched(
     dest: Path, body_xml: str, extra: dict[str, str | bytes] | None = None, rels: str = "", types: str = ""
 ) -> Path:
