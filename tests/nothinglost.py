@@ -13,7 +13,9 @@ Expectations (`expectations`):
    written, the release and expiry dates as printed, the provider and how to claim credit (from the
    issue or tablet.yaml), the planners, every disclosed relationship and the off-label statement when
    it is written;
- - every reference's title, the family names the issue's style prints (its et-al rule, read from the
+ - an unstructured reference's text (as written, without its markup), sentence by sentence, and its
+   DOI (else PMID and URL);
+ - every other reference's title, the family names the issue's style prints (its et-al rule, read from the
    style's CSL file), journal (full or abbreviated), year, volume, issue, first page, DOI, and the PMID
    and URL where the engine prints them (without a DOI); these are looked for in the reference list
    (the text after the last "References"), so that a year or a page number is not found by chance.
@@ -39,7 +41,7 @@ from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.model import MORE_AUTHORS, Person, PersonEntry, Reference
 from tablet_press.bundle.outline import MarkdownText, markdown_texts, study_bullets
 from tablet_press.bundle.project import Project
-from tablet_press.refs.engine import STYLE_FILES
+from tablet_press.refs.engine import STYLE_FILES, unstructured_text
 
 # Where an inline text is cut: the outputs print their own text there (a citation's number or
 # author-date, nothing or a figure for an image, "(address)" after a link in the .txt).
@@ -187,7 +189,15 @@ def _reference(ref: Reference, style: str) -> Iterator[Expected]:
             where = f"references.yaml: {ref.id}.{name}"
             yield Expected(where, value, alternatives, in_references=True, address=name in ("DOI", "URL"))
 
-    for part in sentences(ref.title):
+    if ref.unstructured:  # an entry as written: its text, as every style prints it
+        for part in sentences(unstructured_text(ref)):
+            yield from field("text", part.rstrip("."))
+        yield from field("DOI", ref.DOI)
+        if not ref.DOI:
+            yield from field("PMID", ref.PMID)
+            yield from field("URL", ref.URL)
+        return
+    for part in sentences(ref.heading):
         yield from field("title", part.rstrip("."))
     for i, family in printed_family_names(ref.author, style):
         yield from field(f"author.{i}", family)

@@ -23,7 +23,7 @@ from tablet_press.checks.validate import validate
 from conftest import FIXTURES, ROOT, SAMPLE, copy_project
 
 GOLDEN = Path(__file__).parent / "golden"
-FIXTURE_BUNDLES = ("minimal", "figures", "dosing", "ce")
+FIXTURE_BUNDLES = ("minimal", "figures", "dosing", "ce", "unstructured")
 
 
 def build_all(dest: Path) -> dict[str, dict[str, bytes]]:

@@ -20,7 +20,7 @@ from tablet_press.errors import BuildError
 from tablet_press.importer.citations import parse_entry
 from tablet_press.importer.word import REPORT_FILE, Imported, import_docx
 
-from conftest import SAMPLE, copy_project
+from conftest import SAMPLE, copy_project, needs_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_FIELDS = (
@@ -129,6 +129,20 @@ def test_the_word_sample_builds_to_a_pdf_with_every_study(sample_import: Importe
         assert fragment in text
 
 
+@pytest.mark.parametrize("team", ["columns", "cells"])
+def test_an_author_team_laid_out_as_a_table(tmp_path: Path, team: str) -> None:
+    """Real newsletters often set the team in a table: with a header row (one person a row), or one
+    person a cell written as in text; either way the same authors, a team member by id."""
+    result = _import(tmp_path, wordmaker.sample_docx(tmp_path / f"{team}.docx", team=team))
+    issue = _yaml(result.folder / "issue.yaml")
+    sample = _yaml(ROOT / "issues" / SAMPLE / "issue.yaml")
+    assert isinstance(issue, dict) and isinstance(sample, dict)
+    assert issue["authors"] == sample["authors"]  # the guests in full, then - id: lowry
+    assert not [line for line in result.report if line.startswith(("[author]", "[unmapped] author team"))]
+    assert issue["title"] == sample["title"]  # the sections after the table are found as before
+    assert result.validation is not None and result.validation.errors == []
+
+
 def test_a_pandoc_draft_with_heading_styles(tmp_path: Path) -> None:
     result = _import(tmp_path, wordmaker.pandoc_docx(tmp_path / "pandoc.docx"))
     issue = _yaml(result.folder / "issue.yaml")
@@ -153,6 +167,11 @@ def test_a_pandoc_draft_with_heading_styles(tmp_path: Path) -> None:
         ("comment", "[comment] a comment by Reviewer: 'Check this dose' is not imported"),
         ("merged", "[merged-cells] a table cell 'Spanning header' is merged across cells"),
         ("control", "[content-control] a content control holds 'Inside a content control'"),
+        (
+            "metafile",
+            "[metafile-image] image1.emf is a Windows metafile, which PDFs and email cannot show; save it "
+            "from Word as PNG and add it to assets/",
+        ),
     ],
 )
 def test_what_cannot_be_carried_is_reported(tmp_path: Path, kind: str, message: str) -> None:
@@ -231,22 +250,107 @@ def test_cli_import(tmp_path: Path, run: Callable[..., Result]) -> None:
     assert refused.exit_code == 1 and "is not a Word document (.docx)" in refused.output
 
 
-def test_unparsed_reference_is_reported(tmp_path: Path) -> None:
+def test_an_unparseable_entry_becomes_an_unstructured_reference(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     import docx
 
     doc = docx.Document()
     doc.add_paragraph().add_run("Background:").bold = True
     doc.add_paragraph("Naltrexone text.")
+    doc.add_paragraph().add_run("The Literature:").bold = True
+    doc.add_paragraph().add_run("Fibromyalgia:").bold = True
+    doc.add_paragraph("Ward Med. 2024;3:17-19.")
+    doc.add_paragraph().add_run("Notes from a ward round").bold = True
+    doc.add_paragraph("Observational, 12 patients", style="List Bullet")
+    doc.add_paragraph("Results: fewer flares", style="List Bullet")
     doc.add_paragraph().add_run("References:").bold = True
-    doc.add_paragraph("Ward round notes, unpublished", style="List Number")
+    doc.add_paragraph(
+        "Ward round notes on naltrexone, Ward Med 2024 vol 3 p 17, doi:10.1000/ward.17", style="List Number"
+    )
     doc.save(buffer)
     (tmp_path / "d.docx").write_bytes(buffer.getvalue())
     result = _import(tmp_path, tmp_path / "d.docx")
     assert any(
-        line.startswith("[unparsed-reference] reference 1 follows none of APA, AMA or Vancouver")
+        line.startswith(
+            "[unstructured-reference] reference 1 follows none of APA, AMA or Vancouver; it is kept whole "
+            "as 'ward2024' and prints as written"
+        )
         for line in result.report
+    ), result.report
+    records = _yaml(result.folder / "references.yaml")
+    assert records == [
+        {
+            "id": "ward2024",
+            "text": "Ward round notes on naltrexone, Ward Med 2024 vol 3 p 17, doi:10.1000/ward.17",
+            "DOI": "10.1000/ward.17",
+        }
+    ]
+    issue = _yaml(result.folder / "issue.yaml")
+    assert isinstance(issue, dict)
+    assert issue["literature"][0]["studies"][0]["ref"] == "ward2024"  # tied by journal, year, page
+    assert result.validation is not None  # the draft has no author team: that error only
+    assert [e.message for e in result.validation.errors] == ["'authors' must have at least 1 item(s)"]
+    warnings = [w.message for w in result.validation.warnings]
+    assert any("[unstructured-reference] reference 'ward2024'" in w for w in warnings)
+
+
+@needs_tool("pdftotext")
+def test_import_then_build_end_to_end_holds_every_fragment_of_the_sample(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    """`tablet import` of the Word sample, then `tablet build`: the PDF, the email and the .txt hold
+    every fragment that the sample bundle's own outputs must hold (nothinglost.py's derivation from the
+    sample: every sentence, bullet, cell, study title, author, and each reference's fields)."""
+    from tablet_press.bundle.folder import load_bundle
+    from test_nothing_lost import pdf_text, sent_html, txt_text
+
+    from nothinglost import check, email_text_content, expectations
+
+    project = copy_project(tmp_path / "project")
+    draft = wordmaker.sample_docx(tmp_path / "LDN draft.docx")
+    imported = run("import", str(draft), "--slug", "ldn-word", cwd=project)
+    assert imported.exit_code == 0, imported.output
+    built = run("build", "issues/ldn-word", cwd=project)
+    assert built.exit_code == 0, built.output
+    out = project / "dist" / "ldn-word"
+    texts = {
+        "pdf": pdf_text(out / "ldn-word.pdf"),
+        "email": email_text_content(sent_html((out / "ldn-word.eml").read_bytes())),
+        "txt": txt_text((out / "ldn-word.txt").read_text(encoding="utf-8")),
+    }
+    sample_project = load_project(project)
+    sample, problems = load_bundle(project / "issues" / SAMPLE, project)
+    assert sample is not None, problems
+    expected = expectations(sample, sample_project)
+    assert len(expected) > 200
+    for output, text in texts.items():
+        checked = check(output, text, expected)
+        assert checked.missing == (), checked.report()
+    issue = _yaml(project / "issues" / "ldn-word" / "issue.yaml")
+    assert isinstance(issue, dict)
+    assert [len(g["studies"]) for g in issue["literature"]] == [4, 2, 1, 1, 1]  # 9 studies in 5 groups
+    records = _yaml(project / "issues" / "ldn-word" / "references.yaml")
+    assert isinstance(records, list) and len(records) == 13 and all(r.get("DOI") for r in records)
+
+
+def test_footnotes_become_numbered_notes_at_the_end_of_closing(tmp_path: Path) -> None:
+    """The bundle's markdown has no footnotes: a note's marker becomes "(note N)" before the punctuation
+    it followed, and its text "Note N: ..." at the end of closing.md, so none is lost."""
+    source = tmp_path / "notes.md"
+    source.write_text(
+        "**Background:**\n\n"
+        "Naltrexone is used in low doses for pain.[^1] It is cheap, when compounded.[^2]\n\n"
+        "**References:**\n\n1. Ward notes, unpublished.\n\nThank you for reading.\n\n"
+        "[^1]: Doses of 1 to 5 mg, a tenth of the usual dose.\n[^2]: Prices vary by *pharmacy*.\n",
+        encoding="utf-8",
     )
-    assert "# [unparsed-reference] Ward round notes, unpublished" in (
-        result.folder / "references.yaml"
-    ).read_text(encoding="utf-8")
+    draft = wordmaker.pandoc_from_markdown(source, tmp_path / "notes.docx")
+    result = _import(tmp_path, draft)
+    assert (result.folder / "background.md").read_text(encoding="utf-8") == (
+        "Naltrexone is used in low doses for pain (note 1). It is cheap, when compounded (note 2).\n"
+    )
+    assert (result.folder / "closing.md").read_text(encoding="utf-8") == (
+        "Thank you for reading.\n\nNote 1: Doses of 1 to 5 mg, a tenth of the usual dose.\n\n"
+        "Note 2: Prices vary by *pharmacy*.\n"
+    )
+    assert "[footnotes] 2 footnote(s) kept as numbered notes at the end of closing.md" in result.report

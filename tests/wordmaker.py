@@ -1,7 +1,8 @@
 """Word drafts made by code, shaped like the team's real ones: the sample issue written with python-docx
-(bold label lines for some sections, Word heading styles for others, the author team as a text block, a
-numbered reference list, hyperlinks, one table, one image), the same issue written by pandoc from
-markdown (heading styles throughout), and small drafts holding what an import cannot carry faithfully."""
+(bold label lines for some sections, Word heading styles for others, the author team as a text block or
+in a table (with a header row, or one person a cell), a numbered reference list, hyperlinks, one table,
+one image), the same issue written by pandoc from markdown (heading styles throughout), and small drafts
+holding what an import cannot carry faithfully."""
 
 from __future__ import annotations
 
@@ -107,14 +108,26 @@ def _png(path: Path) -> None:
     image.save(path)
 
 
-def sample_docx(dest: Path) -> Path:
-    """The sample issue as the team would type it in Word."""
-    issue = yaml.safe_load((SAMPLE / "issue.yaml").read_text(encoding="utf-8"))
-    doc = docx.Document()
-    doc.add_paragraph("Palliative Care")
+LOWRY = {
+    "name": "Maria Felton Lowry, PharmD, BCPS, BCGP",
+    "titles": ["Assistant Professor", "University of Pittsburgh School of Pharmacy"],
+    "contact": [("Cell:", "412-627-8473"), ("Office:", "412-864-2899"), ("Email:", "lowrymf@upmc.edu")],
+}
+
+
+def _cell_lines(cell: Any, lines: list[str], bold_first: bool = False) -> None:
+    """A table cell (or a paragraph) holding `lines`, one a line (Shift+Enter), the first in bold if asked."""
+    p = cell.paragraphs[0] if hasattr(cell, "paragraphs") else cell
+    for i, line in enumerate(lines):
+        if i:
+            p.add_run().add_break(WD_BREAK.LINE)
+        p.add_run(line).bold = bold_first and i == 0
+
+
+def _team_as_text(doc: Any, guests: list[dict[str, Any]]) -> None:
     _label(doc, "Author Team:", False)
     _label(doc, "Guest Authors:", False)
-    for author in issue["authors"][:2]:
+    for author in guests:
         p = doc.add_paragraph()
         p.add_run(f"{author['name']}, {', '.join(author['credentials'])}").bold = True
         for line in author["titles"]:
@@ -122,18 +135,72 @@ def sample_docx(dest: Path) -> Path:
             p.add_run(line)
     _label(doc, "Clinical Pharmacy Specialist:", False)
     p = doc.add_paragraph()
-    p.add_run("Maria Felton Lowry, PharmD, BCPS, BCGP").bold = True
-    for line in ("Assistant Professor", "University of Pittsburgh School of Pharmacy"):
+    p.add_run(LOWRY["name"]).bold = True
+    for line in LOWRY["titles"]:
         p.add_run().add_break(WD_BREAK.LINE)
         p.add_run(line)
-    for label, value in (
-        ("Cell:", "412-627-8473"),
-        ("Office:", "412-864-2899"),
-        ("Email:", "lowrymf@upmc.edu"),
-    ):
+    for label, value in LOWRY["contact"]:
         p = doc.add_paragraph()
         p.add_run(label).bold = True
         p.add_run(" " + value)
+
+
+def _team_as_columns(doc: Any, guests: list[dict[str, Any]]) -> None:
+    """The team as a table with a header row: one person a row, a column for each kind of fact."""
+    _label(doc, "Author Team:", False)
+    head = ["Role", "Name", "Credentials", "Title and affiliation", "Phone", "Email"]
+    table = doc.add_table(rows=len(guests) + 2, cols=len(head))
+    for c, text in enumerate(head):
+        table.cell(0, c).text = text
+    lowry_name, *lowry_credentials = LOWRY["name"].split(", ")
+    people = [
+        ["Guest Author", a["name"], ", ".join(a["credentials"]), a["titles"], [], []] for a in guests
+    ] + [
+        [
+            "Clinical Pharmacy Specialist",
+            lowry_name,
+            ", ".join(lowry_credentials),
+            LOWRY["titles"],
+            [f"{label} {value}" for label, value in LOWRY["contact"][:2]],
+            [LOWRY["contact"][2][1]],
+        ]
+    ]
+    for r, person in enumerate(people, 1):
+        for c, value in enumerate(person):
+            _cell_lines(table.cell(r, c), value if isinstance(value, list) else [value])
+
+
+def _team_as_cells(doc: Any, guests: list[dict[str, Any]]) -> None:
+    """The team as a one-row table without a header, one person a cell, written as in text."""
+    _label(doc, "Author Team:", False)
+    table = doc.add_table(rows=1, cols=len(guests) + 1)
+    for c, author in enumerate(guests):
+        cell = table.cell(0, c)
+        cell.paragraphs[0].add_run("Guest Author")
+        _cell_lines(
+            cell.add_paragraph(),
+            [f"{author['name']}, {', '.join(author['credentials'])}", *author["titles"]],
+            True,
+        )
+    cell = table.cell(0, len(guests))
+    cell.paragraphs[0].add_run("Clinical Pharmacy Specialist")
+    _cell_lines(cell.add_paragraph(), [LOWRY["name"], *LOWRY["titles"]], True)
+    for label, value in LOWRY["contact"]:
+        p = cell.add_paragraph()
+        p.add_run(label).bold = True
+        p.add_run(" " + value)
+
+
+TEAM_LAYOUTS = {"text": _team_as_text, "columns": _team_as_columns, "cells": _team_as_cells}
+
+
+def sample_docx(dest: Path, team: str = "text") -> Path:
+    """The sample issue as the team would type it in Word; `team`: the author team as a text block,
+    as a table with a header row ("columns"), or as a table of one person a cell ("cells")."""
+    issue = yaml.safe_load((SAMPLE / "issue.yaml").read_text(encoding="utf-8"))
+    doc = docx.Document()
+    doc.add_paragraph("Palliative Care")
+    TEAM_LAYOUTS[team](doc, issue["authors"][:2])
     _label(doc, "TODAY’S TOPIC:", False)
     doc.add_paragraph(issue["title"])
     _label(doc, "Background:", False)
@@ -241,8 +308,17 @@ def pandoc_docx(dest: Path) -> Path:
     return dest
 
 
-def _patched(dest: Path, body_xml: str, extra: dict[str, str] | None = None) -> Path:
-    """A tiny draft: a python-docx document whose body is replaced by `body_xml`."""
+def pandoc_from_markdown(source: Path, dest: Path) -> Path:
+    """A small draft written by pandoc from a markdown file (footnotes and all)."""
+    subprocess.run(["pandoc", "-f", "markdown", "-t", "docx", "-o", str(dest), str(source)], check=True)
+    return dest
+
+
+def _patched(
+    dest: Path, body_xml: str, extra: dict[str, str | bytes] | None = None, rels: str = "", types: str = ""
+) -> Path:
+    """A tiny draft: a python-docx document whose body is replaced by `body_xml`; `rels` and `types` are
+    added to the document's relationships and to the content types."""
     buffer = io.BytesIO()
     docx.Document().save(buffer)
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
@@ -252,6 +328,10 @@ def _patched(dest: Path, body_xml: str, extra: dict[str, str] | None = None) -> 
                 text = data.decode()
                 text = re.sub(r"<w:body>.*?<w:sectPr", f"<w:body>{body_xml}<w:sectPr", text, flags=re.S)
                 data = text.encode()
+            elif item.filename == "word/_rels/document.xml.rels" and rels:
+                data = data.replace(b"</Relationships>", rels.encode() + b"</Relationships>")
+            elif item.filename == "[Content_Types].xml" and types:
+                data = data.replace(b"</Types>", types.encode() + b"</Types>")
             out.writestr(item, data)
         for name, text in (extra or {}).items():
             out.writestr(name, text)
@@ -263,6 +343,39 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 def _para(text: str) -> str:
     return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+def _emf() -> bytes:
+    """A minimal Enhanced Metafile: its header record (bounds, frame, ' EMF', device size) and EOF."""
+    import struct
+
+    header = struct.pack(
+        "<II4i4iIIIIHHIII2i2i",
+        1,
+        88,
+        0,
+        0,
+        99,
+        74,
+        0,
+        0,
+        2540,
+        1905,
+        0x464D4520,
+        0x10000,
+        108,
+        2,
+        1,
+        0,
+        0,
+        0,
+        0,
+        1024,
+        768,
+        320,
+        240,
+    )
+    return header + struct.pack("<5I", 14, 20, 0, 16, 20)
 
 
 def problem_docx(dest: Path, kind: str) -> Path:
@@ -301,6 +414,27 @@ def problem_docx(dest: Path, kind: str) -> Path:
             + "</w:tc><w:tc>"
             + _para("b")
             + "</w:tc></w:tr></w:tbl>"
+        )
+    elif kind == "metafile":  # a picture pasted from an old Office drawing: an EMF, as Word stores it
+        body += (
+            '<w:p><w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+            'wordprocessingDrawing"><wp:extent cx="914400" cy="685800"/><wp:docPr id="1" name="Picture 1" '
+            'descr="A dosing chart"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+            '<pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr>'
+            '<pic:cNvPr id="0" name="chart.emf"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill>'
+            '<a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+            'r:embed="rIdEmf1"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm>'
+            '<a:off x="0" y="0"/><a:ext cx="914400" cy="685800"/></a:xfrm><a:prstGeom prst="rect"/>'
+            "</pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"
+        )
+        return _patched(
+            dest,
+            body,
+            {"word/media/image1.emf": _emf()},
+            rels='<Relationship Id="rIdEmf1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/image" Target="media/image1.emf"/>',
+            types='<Default Extension="emf" ContentType="image/x-emf"/>',
         )
     elif kind == "control":
         body += "<w:sdt><w:sdtContent>" + _para("Inside a content control") + "</w:sdtContent></w:sdt>"

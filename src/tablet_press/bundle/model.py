@@ -617,10 +617,28 @@ def _real_day(value: str) -> str:
 IsoDay = Annotated[str, Field(strict=True), BeforeValidator(_iso_day_text), AfterValidator(_real_day)]
 
 
+# What an unstructured reference (one with `text:`) may hold besides its text.
+UNSTRUCTURED_FIELDS = frozenset({"id", "text", "DOI", "PMID", "URL"})
+
+
 class Reference(Model):
-    """One reference, stored once as CSL-JSON fields; every printed form is generated from it."""
+    """One reference, stored once as CSL-JSON fields; every printed form is generated from it. Or,
+    when its fields are not known, an unstructured reference: the entry as written in `text`."""
+
+    # Editors see the one rule the fields cannot say alone: text, or author and title.
+    model_config = ConfigDict(
+        **Model.model_config,
+        json_schema_extra={"anyOf": [{"required": ["text"]}, {"required": ["author", "title"]}]},
+    )
 
     id: Id = Field(description="Citation key used in [@key] and in studies' `ref`.")
+    text: Markdown | None = Field(
+        None,
+        description="An unstructured reference: the whole entry as written, printed as it is in every "
+        "style (*italics* allowed), for an entry whose authors, title and journal are not known as "
+        "fields. It takes only id, DOI, PMID and URL beside it, and validate warns "
+        "[unstructured-reference] until it is written out as fields.",
+    )
     type: ReferenceType = Field(
         "article-journal",
         description="CSL type of the work: article-journal (also a guideline or position statement "
@@ -629,11 +647,13 @@ class Reference(Model):
         "document (any other stand-alone document).",
     )
     author: Annotated[list[Text], AfterValidator(_authors)] = Field(
-        min_length=1,
+        [],
         description="Authors as 'Family, Given' (an organisation without a comma), in order; end "
-        f"with '{MORE_AUTHORS}' when the work lists more authors than these.",
+        f"with '{MORE_AUTHORS}' when the work lists more authors than these. Required unless `text`.",
     )
-    title: Text = Field(description="Title of the article or work, as published.")
+    title: Text | None = Field(
+        None, description="Title of the article or work, as published. Required unless `text`."
+    )
     container_title: Text | None = Field(
         None,
         alias="container-title",
@@ -681,8 +701,32 @@ class Reference(Model):
     PMID: Text | None = Field(None, description="PubMed id, digits only.")
     URL: HttpsUrl | None = Field(None, description="Web address, for works without a DOI.")
 
+    @property
+    def unstructured(self) -> bool:
+        """Whether the record is an entry as written (`text`), not fields."""
+        return self.text is not None
+
+    @property
+    def heading(self) -> str:
+        """The work's title, or for an unstructured reference its text."""
+        return self.title if self.title is not None else self.text or ""
+
     @model_validator(mode="after")
     def _dated(self) -> Reference:
+        if self.text is not None:
+            extra = sorted(
+                (Reference.model_fields[k].alias or k) for k in self.model_fields_set - UNSTRUCTURED_FIELDS
+            )
+            if extra:
+                raise ValueError(
+                    f"a reference with `text` (an entry as written) takes only id, DOI, PMID and URL "
+                    f"beside it, not {', '.join(extra)}: write the entry either as text or as fields"
+                )
+            return self
+        if not self.author:
+            raise ValueError("a reference needs `author` (or, for an entry as written, `text`)")
+        if self.title is None:
+            raise ValueError("a reference needs `title` (or, for an entry as written, `text`)")
         if self.issued is None and self.type not in UNDATED_TYPES:
             raise ValueError(f"a reference of type {self.type} needs `issued`, its date of publication")
         if self.issued is None and self.accessed is None:

@@ -82,6 +82,12 @@ RULES = {
         "volume: 10",
         "page: 663-672",
     ),
+    "unstructured-reference": Rule(
+        "A reference kept as written (text:), not as fields: it prints as it is in every style, "
+        "but nothing of it can be checked.",
+        "text: Smith J. Notes on LDN. 2019.",
+        "author:, title:, issued: ...",
+    ),
     "journal-abbreviation": Rule(
         "A journal article in references.yaml without the NLM abbreviation of its journal: the "
         "study heading and the AMA/Vancouver list would print the full name.",

@@ -186,7 +186,15 @@ def _check_reference_records(bundle: Bundle) -> Iterator[Problem]:
             seen_dois.setdefault(ref.DOI.lower(), ref.id)
         if ref.PMID is not None and not PMID.match(ref.PMID):
             yield src.problem((i, "PMID"), f"malformed PMID '{ref.PMID}'", hint="a PMID is digits only")
-        pageless = ref.type == "article-journal" and not (ref.page or ref.article_number)
+        if ref.unstructured and not ignored(src, (i,), "unstructured-reference"):
+            yield src.problem(
+                (i, "text"),
+                f"[unstructured-reference] reference '{ref.id}' is kept as written: it prints as it is "
+                "in every style, but none of its parts can be checked, and APA cites it by its first words",
+                hint="write it out as author:, title:, container-title:, issued:, ... in place of text:",
+                severity="warning",
+            )
+        pageless = ref.type == "article-journal" and not (ref.page or ref.article_number or ref.unstructured)
         if pageless and not ignored(src, (i,), "missing-pages"):
             yield src.problem(
                 (i, "id"),
@@ -228,8 +236,15 @@ def _check_studies(bundle: Bundle, ids: list[str]) -> Iterator[Problem]:
                     f"study refers to '{study.ref}', which is not in references.yaml",
                     hint=did_you_mean(study.ref, ids),
                 )
+            elif record is not None and record.title is None and study.title is None:
+                yield issue_src.problem(
+                    ("literature", g, "studies", s),
+                    f"study of '{record.id}', an unstructured reference (kept as written), needs a title:",
+                    hint="add title: with the study's title as the heading should print it",
+                )
             elif (
                 record is not None
+                and record.title is not None
                 and study.title is not None
                 and _fold(study.title) != _fold(record.title)
                 and not ignored(issue_src, ("literature", g, "studies", s, "title"), "study-heading")

@@ -35,6 +35,7 @@ class Entry:
     text: str  # as written (plain text)
     fields: dict[str, Any]  # CSL fields, with DOI/PMID/URL when found
     parsed: bool  # the entry followed APA, AMA or Vancouver
+    written: str = ""  # as written, its *italics* kept (an unstructured reference's text)
 
 
 LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # [text](url), a url may hold (23)
@@ -112,7 +113,7 @@ def parse_entry(markdown: str) -> Entry:
     authors = _apa_authors if match else _ama_authors
     match = match or AMA.match(rest)
     if not match:
-        return Entry(as_written, fields, False)
+        return Entry(as_written, fields, False, _clean(LINK.sub(r"\1", markdown)))
     fields["author"] = authors(match["authors"].replace("*", ""))
     fields["title"] = match["title"].replace("*", "").rstrip(".")
     fields["container-title"] = match["journal"].strip()
@@ -121,7 +122,7 @@ def parse_entry(markdown: str) -> Entry:
     if match["issue"]:
         fields["issue"] = match["issue"]
     _pages(match["pages"], fields)
-    return Entry(as_written, fields, True)
+    return Entry(as_written, fields, True, _clean(LINK.sub(r"\1", markdown)))
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ def parse_shortcite(text: str) -> ShortCite | None:
 
 
 def tie(cite: ShortCite, records: dict[str, dict[str, Any]]) -> str | None:
-    """The id of the record a short cite names: by DOI/PMID, else by year, volume and pages (or issue)."""
+    """The id of the record a short cite names: by DOI/PMID, else by year, volume and pages (or issue),
+    else the entry kept as written whose text holds the cite's journal, year and first page."""
     for key, record in records.items():
         if (cite.doi and record.get("DOI", "").casefold() == cite.doi.casefold()) or (
             cite.pmid and record.get("PMID") == cite.pmid
@@ -193,6 +195,20 @@ def tie(cite: ShortCite, records: dict[str, dict[str, Any]]) -> str | None:
         if len(hits) == 1:
             return hits[0]
     hits = [k for k in same if cite.issue and records[k].get("issue") == cite.issue]
+    if len(hits) == 1:
+        return hits[0]
+    # An entry kept as written (no fields): the one whose text names the journal, year and first page
+    # (or volume) of the cite.
+    first = (cite.fields.get("page") or cite.fields.get("article-number") or "").split("-")[0] or cite.volume
+    hits = [
+        key
+        for key, record in records.items()
+        if "text" in record
+        and all(
+            part and re.search(rf"(?<!\w){re.escape(part.casefold())}(?!\w)", record["text"].casefold())
+            for part in (cite.journal, cite.year, first)
+        )
+    ]
     return hits[0] if len(hits) == 1 else None
 
 

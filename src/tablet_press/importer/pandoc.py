@@ -65,7 +65,14 @@ class Markdown:
         return _plain(inlines).strip()
 
     def inlines(self, nodes: list[Node]) -> str:
-        return "".join(self._inline(n) for n in nodes).strip()
+        out = ""
+        for node in nodes:
+            piece = self._inline(node)
+            if node["t"] == "Note" and out[-1:] in (".", ",", ";", ":", "!", "?"):
+                out = out[:-1] + piece + out[-1]  # "pain (note 1)." rather than "pain. (note 1)"
+            else:
+                out += piece
+        return out.strip()
 
     def _inline(self, node: Node) -> str:
         kind, c = node["t"], node.get("c", [])

@@ -70,6 +70,45 @@ class Draft:
     unmapped: list[str] = field(default_factory=list)
 
 
+_AUTHOR_COLUMNS = {
+    "name": "name",
+    "author": "name",
+    "credentials": "credentials",
+    "degrees": "credentials",
+    "title": "titles",
+    "titles": "titles",
+    "position": "titles",
+    "affiliation": "titles",
+    "title and affiliation": "titles",
+    "role": "role",
+    "cell": "cell",
+    "mobile": "cell",
+    "office": "office",
+    "phone": "office",
+    "contact": "email",
+    "email": "email",
+    "e-mail": "email",
+}
+
+
+def _cells(table: Node) -> list[list[list[Node]]]:
+    """A pandoc table's rows of cells, each cell its blocks: the head's rows, each body's, the foot's."""
+    _, _, _, head, bodies, foot = table["c"]
+    rows: list[Any] = list(head[1])
+    for body in bodies:
+        rows += body[2] + body[3]
+    rows += foot[1]
+    return [[cell[4] for cell in row[1]] for row in rows]
+
+
+def _inlines(blocks: list[Node]) -> list[Node]:
+    out: list[Node] = []
+    for block in blocks:
+        if block["t"] in ("Para", "Plain"):
+            out += block["c"]
+    return out
+
+
 def _flat(blocks: list[Node]) -> list[Node]:
     out: list[Node] = []
     for block in blocks:
@@ -184,6 +223,11 @@ class Mapper:
     # ------------------------------------------------------------------ the author team
 
     def _author_block(self, block: Node) -> None:
+        if block["t"] == "Table":
+            self._author_table(block)
+            return
+        if block["t"] == "Plain":  # a table cell's paragraph
+            block = {"t": "Para", "c": block["c"]}
         if block["t"] != "Para":
             self._unmapped("author team", block)
             return
@@ -211,6 +255,61 @@ class Mapper:
             self.draft.authors.append(person)
             return
         self._unmapped("before the first section (masthead, author team or sidebar)", block)
+
+    def _author_table(self, block: Node) -> None:
+        """The author team laid out as a table: with a header row naming its columns (Name,
+        Credentials, Title, Affiliation, Role, Cell, Office, Phone, Email), one person a row; else
+        each cell read in turn as the team is written in text (a role line, the bold name line, title
+        lines, "Email:" lines), so one person a cell, or one a row across cells, both come in."""
+        rows = _cells(block)
+        columns = (
+            [_AUTHOR_COLUMNS.get(normal(self.md.plain(_inlines(cell)))) for cell in rows[0]] if rows else []
+        )
+        if rows and "name" in columns:
+            for row in rows[1:]:
+                self._author_row(dict(zip(columns, row, strict=False)))
+            return
+        for row in rows:
+            for cell in row:
+                for inner in cell:
+                    self._author_block(inner)
+
+    def _author_row(self, row: dict[str | None, list[Node]]) -> None:
+        def cell_lines(column: str) -> list[str]:
+            found = []
+            for inner in row.get(column, []):
+                if inner["t"] in ("Para", "Plain"):
+                    found += [self.md.plain(line).strip() for line in lines(inner["c"])]
+            return [line for line in found if line]
+
+        name = " ".join(cell_lines("name"))
+        if not name:
+            return
+        parts = [p.strip() for p in name.split(",") if p.strip()]
+        credentials = parts[1:] + [
+            c.strip() for c in ",".join(cell_lines("credentials")).split(",") if c.strip()
+        ]
+        person: dict[str, Any] = {
+            "name": parts[0],
+            "credentials": credentials,
+            "titles": cell_lines("titles"),
+        }
+        role = " ".join(cell_lines("role"))
+        if normal(role) in self.roles:
+            person["role"] = self.roles[normal(role)]
+        elif self.role:
+            person["role"] = self.role
+        contact = {}
+        for column in ("cell", "office", "email"):
+            for line in cell_lines(column):
+                label, colon, value = line.partition(":")
+                guess = "email" if "@" in line else column if column != "email" else "office"
+                key = CONTACT.get(normal(label)) if colon else guess
+                if key:
+                    contact[key] = (value if colon else line).strip()
+        if contact:
+            person["contact"] = contact
+        self.draft.authors.append(person)
 
     # ------------------------------------------------------------------ the literature
 

@@ -108,9 +108,9 @@ def _bundle(
     project: Project, draft: Draft, md: Markdown, report: list[str]
 ) -> tuple[dict[str, bytes], str, int]:
     """The bundle's files (name -> bytes), issue.yaml's text, and how many records it holds."""
-    records, unparsed = _references(draft, report)
+    records = _references(draft, report)
     literature = _literature(draft, records, report)
-    written = _records_yaml(records, report) + unparsed
+    written = _records_yaml(records, report)
     issue: dict[str, Any] = {
         "number": _next_number(project),
         "date": date.today().isoformat(),
@@ -153,23 +153,28 @@ def _bundle(
     return files, text, len(records)
 
 
-def _references(draft: Draft, report: list[str]) -> tuple[dict[str, dict[str, Any]], str]:
+def _references(draft: Draft, report: list[str]) -> dict[str, dict[str, Any]]:
+    """Each entry of the draft's list as a record: its fields when it follows APA, AMA or Vancouver,
+    else the entry kept whole as written (an unstructured reference, `text:`) with its DOI/PMID/URL."""
     records: dict[str, dict[str, Any]] = {}
-    unparsed: list[str] = []
     taken: set[str] = set()
     for i, markdown in enumerate(draft.entries, 1):
         entry = parse_entry(markdown)
         if entry.parsed:
             key = new_id(entry.fields["author"][0], str(entry.fields["issued"])[:4], taken)
-            taken.add(key)
             records[key] = {"id": key, **entry.fields}
         else:
-            unparsed.append(entry.text)
+            year = re.search(r"\b(?:19|20)\d\d\b", entry.text)
+            first = re.sub(r"[^\w\s-]", "", entry.text.split(",")[0]) or "ref"
+            key = new_id(first, year.group() if year else "", taken)
+            ids = {k: v for k, v in entry.fields.items() if k in ("DOI", "PMID", "URL")}
+            records[key] = {"id": key, "text": entry.written or entry.text, **ids}
             report.append(
-                f"[unparsed-reference] reference {i} follows none of APA, AMA or Vancouver; it is kept as "
-                f"written in a comment of references.yaml: {entry.text}"
+                f"[unstructured-reference] reference {i} follows none of APA, AMA or Vancouver; it is kept "
+                f"whole as '{key}' and prints as written (write it out as fields when you can): {entry.text}"
             )
-    return records, "".join(f"\n# [unparsed-reference] {t}\n" for t in unparsed)
+        taken.add(key)
+    return records
 
 
 def _records_yaml(records: dict[str, dict[str, Any]], report: list[str]) -> str:
@@ -196,7 +201,7 @@ def _literature(draft: Draft, records: dict[str, dict[str, Any]], report: list[s
             if key is None:
                 key = "TODO-unmatched"
                 report.append(f"[unmatched-study] no reference in the list matches '{study.cite_text}'")
-            else:
+            elif "text" not in records[key]:  # an entry kept as written stays as written
                 enrich(records[key], study.cite)  # type: ignore[arg-type]
             out: dict[str, Any] = {"ref": key}
             title = records.get(key, {}).get("title", "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -84,13 +84,35 @@ class Bibliography:
         self.style = style
         self._refs = [by_id[key] for key in order]
         self._index = {ref.id: i for i, ref in enumerate(self._refs)}
-        self._engine = _Engine(style, self._refs, {})
-        if style not in NUMERIC and _may_collide(self._refs) and (suffixes := self._year_suffixes()):
+        # citeproc-py lays out the records with fields; an unstructured reference (an entry as written)
+        # is printed as written and takes its place in the list here (`_with_unstructured`).
+        self._structured = [ref for ref in self._refs if not ref.unstructured]
+        self._engine_index = {ref.id: i for i, ref in enumerate(self._structured)}
+        self._engine = _Engine(style, self._structured, {})
+        if style not in NUMERIC and _may_collide(self._structured) and (suffixes := self._year_suffixes()):
             # Bug: citeproc-py never disambiguates: two "(Younger & Mackey, 2009)" stay identical.
             # Same citations get year suffixes in reference-list order (APA 7 §8.19), then render again.
-            self._engine = _Engine(style, self._refs, suffixes)
-        self._entries = self._engine.entries()
+            self._engine = _Engine(style, self._structured, suffixes)
+        self._entries = self._with_unstructured(self._engine.entries())
         self._cites: dict[tuple[str, ...], tuple[str, str, str]] = {}
+
+    def _with_unstructured(self, structured: list[Entry]) -> list[Entry]:
+        """The whole list: a numbered style's in citation order, numbered again; APA's alphabetical, an
+        unstructured reference sorted by its text among the entries, which begin with the first
+        author's family name (citeproc-py's order of the others is kept as it is)."""
+        loose = {ref.id: _unstructured_entry(ref) for ref in self._refs if ref.unstructured}
+        if not loose:
+            return structured
+        if self.style in NUMERIC:
+            made = {entry.id: entry for entry in [*structured, *loose.values()]}
+            return [replace(made[ref.id], number=n) for n, ref in enumerate(self._refs, 1)]
+        out: list[Entry] = []
+        waiting = sorted(loose.values(), key=lambda e: _sort_key(e.text))
+        for entry in structured:
+            while waiting and _sort_key(waiting[0].text) < _sort_key(entry.text):
+                out.append(waiting.pop(0))
+            out.append(entry)
+        return out + waiting
 
     @property
     def numbered(self) -> bool:
@@ -126,9 +148,19 @@ class Bibliography:
                 numbers = sorted(self._index[key] + 1 for key in wanted)
                 self._cites[wanted] = _numeric_cite(numbers, anchors)
             else:
-                marked = self._engine.cite([self._index[key] for key in wanted])
-                self._cites[wanted] = _author_date_cite(marked, self._refs)
+                self._cites[wanted] = self._author_date(wanted)
         return self._cites[wanted]
+
+    def _author_date(self, wanted: tuple[str, ...]) -> tuple[str, str, str]:
+        structured = [self._engine_index[key] for key in wanted if key in self._engine_index]
+        loose = [self._refs[self._index[key]] for key in wanted if key not in self._engine_index]
+        head, tail, items = "(", ")", list[tuple[str, str]]()
+        if structured:
+            head, items, tail = _cite_items(self._engine.cite(structured), self._structured)
+        if loose:  # an entry as written: its first words and year, sorted among the others (APA 7 §8.12)
+            items += [(ref.id, _unstructured_label(ref.text or "")) for ref in loose]
+            items.sort(key=lambda item: _sort_key(_plain(item[1])))
+        return _author_date_cite(head, items, tail)
 
     def _year_suffixes(self) -> dict[int, str]:
         groups: dict[str, list[int]] = {}
@@ -204,12 +236,15 @@ def _may_collide(refs: Sequence[Reference]) -> bool:
 
 
 def short_cite(ref: Reference) -> str:
-    """The NLM (MEDLINE) short cite of a literature heading: "Pain Med. 2009 May-Jun;10(4):663-72."."""
-    journal = (ref.container_title_short or ref.container_title or ref.title).rstrip(".")
+    """The NLM (MEDLINE) short cite of a literature heading: "Pain Med. 2009 May-Jun;10(4):663-72.";
+    an unstructured reference's text as written."""
+    if ref.unstructured:
+        return unstructured_text(ref)
+    journal = (ref.container_title_short or ref.container_title or ref.heading).rstrip(".")
     source = (ref.volume or "") + (f"({ref.issue})" if ref.issue else "")
     locator = _nlm_pages(ref.page) if ref.page else ref.article_number
     if ref.type != "article-journal":  # a book, chapter, report or page: its title and date
-        journal, source = ref.title.rstrip("."), ""
+        journal, source = ref.heading.rstrip("."), ""
     elif locator:
         source += f":{locator}"
     stop = "" if journal.endswith(("?", "!")) else "."
@@ -289,7 +324,7 @@ def _csl_item(ref: Reference, style: ReferenceStyle, key: str, suffix: str | Non
         "id": key,
         "type": ref.type,
         "author": _csl_names(ref.author),
-        "title": _clean(ref.title),
+        "title": _clean(ref.heading),
     }
     if ref.issued is not None:
         item["issued"] = _csl_date(ref.issued, style, ref.type)
@@ -409,21 +444,26 @@ def _linked_html(marked: str, ref: Reference) -> str:
     return _to_html(marked[:start]) + link + _to_html(marked[end:])
 
 
-def _author_date_cite(marked: str, refs: Sequence[Reference]) -> tuple[str, str, str]:
+def _cite_items(marked: str, refs: Sequence[Reference]) -> tuple[str, list[tuple[str, str]], str]:
+    """citeproc-py's marked citation as its head ("("), its items (id, marked text) and its tail."""
+    items = list(_CITE_ITEM.finditer(marked))
+    head, tail = marked[: items[0].start()], marked[items[-1].end() :]
+    return head, [(refs[int(m.group(1))].id, m.group(2)) for m in items], tail
+
+
+def _author_date_cite(head: str, items: Sequence[tuple[str, str]], tail: str) -> tuple[str, str, str]:
     """An author-date citation as (html, unlinked html, text), each item linked, same authors collapsed.
 
     Bug: citeproc-py ignores collapse="year": APA 7 §8.12 writes (Younger et al., 2013, 2014)."""
-    items = list(_CITE_ITEM.finditer(marked))
-    head, tail = marked[: items[0].start()], marked[items[-1].end() :]
     html_parts: list[str] = []
     bare_parts: list[str] = []
     text_parts: list[str] = []
     previous = None
-    for match in items:
-        anchor = f"#ref-{refs[int(match.group(1))].id}"
-        names, _, year = match.group(2).rpartition(", ")
+    for key, body in items:
+        anchor = f"#ref-{key}"
+        names, _, year = body.rpartition(", ")
         same = bool(names) and names == previous
-        shown, glue = (year, ", ") if same else (match.group(2), "; ")
+        shown, glue = (year, ", ") if same else (body, "; ")
         if html_parts:
             html_parts.append(glue)
             bare_parts.append(glue)
@@ -456,6 +496,59 @@ def _numeric_cite(numbers: list[int], anchors: dict[int, str]) -> tuple[str, str
         text_parts.append(("-" if len(run) > 2 else ",").join(str(n) for n in ends))
     numbers_text = ",".join(text_parts)
     return f"<sup>{','.join(html_parts)}</sup>", f"<sup>{numbers_text}</sup>", f"[{numbers_text}]"
+
+
+# ---------------------------------------------------------------- unstructured references
+
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(\*|_)(?=\S)(.+?)(?<=\S)\3")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
+
+
+def _unstructured_marked(text: str) -> str:
+    """An entry as written (markdown: *italics*, **bold**, backslash escapes) as marked text."""
+
+    def emphasis(match: re.Match[str]) -> str:
+        tag, inner = ("b", match.group(2)) if match.group(1) else ("i", match.group(4))
+        return f"{_OPEN[tag]}{inner}{chr(ord(_OPEN[tag]) + 1)}"
+
+    return _MD_ESCAPE.sub(r"\1", _MD_EMPHASIS.sub(emphasis, _clean(text)))
+
+
+def _unstructured_entry(ref: Reference) -> Entry:
+    """An unstructured reference's entry: its text as written, in every style; its DOI (or URL) linked
+    where the text prints it, or added after it when the text does not."""
+    marked = _unstructured_marked(ref.text or "")
+    plain = _plain(marked)
+    if ref.DOI and ref.DOI not in plain:
+        marked += f" https://doi.org/{ref.DOI}"
+    elif not ref.DOI and ref.URL and ref.URL not in plain:
+        marked += f" {ref.URL}"
+    if ref.PMID and not ref.DOI and re.search(rf"PMID:?\s*{re.escape(ref.PMID)}\b", plain):
+        # the text prints its PMID already: linked where it stands rather than printed twice
+        html_ = _to_html(marked).replace(
+            ref.PMID, f'<a href="https://pubmed.ncbi.nlm.nih.gov/{html.escape(ref.PMID)}/">{ref.PMID}</a>', 1
+        )
+        return Entry(ref.id, None, html_, plain, f"ref-{ref.id}")
+    return Entry(ref.id, None, *_entry_forms(marked, ref), f"ref-{ref.id}")
+
+
+def unstructured_text(ref: Reference) -> str:
+    """An unstructured reference's text as printed, without its markup (the study's short cite line)."""
+    return _plain(_unstructured_marked(ref.text or ""))
+
+
+def _unstructured_label(text: str) -> str:
+    """How an author-date citation names an entry as written: its first words up to a comma, period
+    or bracket (the first author, or an organisation), at most four, and its first year, else n.d."""
+    plain = _plain(_unstructured_marked(text))
+    words = re.split(r"[,.(\[:;]", plain, maxsplit=1)[0].split()
+    name = " ".join(words[:4]) + ("…" if len(words) > 4 else "")
+    year = re.search(r"\b(?:1[89]|20)\d\d[a-z]?\b", plain)
+    return f"{name or plain[:30]}, {year.group() if year else 'n.d.'}"
+
+
+def _sort_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", "", _plain(text)).casefold().split())
 
 
 # ---------------------------------------------------------------- NLM

@@ -47,7 +47,7 @@ class ImportResult:
 
     def report(self) -> list[str]:
         lines = [p.format() for p in self.warnings]
-        lines += [f"added '{ref.id}': {ref.title}" for ref in self.added] + self.skipped
+        lines += [f"added '{ref.id}': {ref.heading}" for ref in self.added] + self.skipped
         lines.append(f"{self.target}: {len(self.added)} added, {len(self.skipped)} skipped as duplicates")
         return lines
 
@@ -211,6 +211,8 @@ def _record(raw: Raw, taken: set[str], notes: list[str]) -> Reference:
     if dropped:
         notes.append(f"'{data['id']}' was imported without {', '.join(dropped)}")
     label = f"the record of {data['author'][0]} ({year})"
+    if not data.get("title"):
+        raise ValueError(f"{label} has no title")
     try:
         return Reference.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:

@@ -382,7 +382,7 @@ def issue_view(bundle: Bundle, project: Project, citations: Citations | None = N
         return StudyView(
             short_cite(ref),
             reference_url(ref),
-            study.title or ref.title,
+            study.title or ref.heading,
             tuple(Bullet(label, texts.inline(t)) for _, label, t in study_bullets(study)),
             numbers[study.ref],
         )
