@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
 
-from conftest import SAMPLE
+from conftest import ROOT, SAMPLE
 
 
 def test_usage_error_exits_2(project: Path, run: Callable[..., Result]) -> None:
@@ -161,3 +164,24 @@ def test_publish_takes_a_slug_or_a_path(project: Path, run: Callable[..., Result
     assert loaded.issue_named(".", issue) == issue
     assert loaded.issue_named("issue.yaml", issue) == issue
     assert loaded.issue_named(SAMPLE, project / "issues") == issue
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(project: Path) -> None:
+    """`tablet validate | head -1`: the reader closes the pipe long before the last warning; tablet
+    stops with exit 1 and says nothing more (no "internal error", no Python complaint)."""
+    background = project / "issues" / SAMPLE / "background.md"
+    background.write_text("".join(f"Take {i}mg at night.\n\n" for i in range(3000)), encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tablet_press", "validate"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert run.stdout is not None and run.stderr is not None
+    first = run.stdout.readline()
+    run.stdout.close()  # what `head -1` does after its line
+    stderr = run.stderr.read().decode()
+    assert run.wait(timeout=120) == 1
+    assert b"warning" in first
+    assert "internal error" not in stderr and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -86,7 +86,7 @@ def _friendly_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             _refusal_summary()
             raise SystemExit(1) from None
-        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt, BrokenPipeError):
             raise
         except Exception as exc:  # an internal error: say where to report it, not a traceback
             where: str = ""
@@ -511,6 +511,14 @@ def _subsetter_notice() -> None:
 def main() -> None:
     try:
         cli(prog_name="tablet")
+    except BrokenPipeError:
+        # The reader of our output went away (`tablet build -v | head`): stop quietly, as other
+        # command-line tools do, and keep Python from complaining again when it flushes at exit.
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
     finally:
         # The process is about to end: spare the interpreter's final collection of everything a build
         # allocated (about 150 ms after a build); nothing is left that needs finalising.
