@@ -207,7 +207,9 @@ def read_parts(path: Path, root: Path) -> Parts:
                     f"'{name}' in a back-catalog issue (kind: archived-pdf): its text is the original PDF "
                     f"in {PUBLISHED_DIR}/, so it holds only issue.yaml"
                 )
-                problems.append(Problem(display_path(path / name, root), 1, 1, message, hint=f"remove {name}"))
+                problems.append(
+                    Problem(display_path(path / name, root), 1, 1, message, hint=f"remove {name}")
+                )
         parts.prose = {}
         return parts
     for part in REQUIRED_PROSE:

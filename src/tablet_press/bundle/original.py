@@ -15,12 +15,19 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_PDF_BYTES = 100 * 1024 * 1024  # a scanned 60-page newsletter is far smaller
 MAX_PAGES = 200
 MAX_TEXT = 500_000  # characters of text kept for search
 SECONDS = 60  # for the whole reading, rendering included
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
+
+
+# The child imports this module from the same source tree as its parent, however the parent was started.
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from tablet_press.bundle.original import _main; _main()"
+)
 
 
 class UnreadablePdf(ValueError):
@@ -30,7 +37,7 @@ class UnreadablePdf(ValueError):
 @dataclass(frozen=True)
 class OriginalPdf:
     pages: int
-    text: str  # the pages' text, pages separated by a blank line
+    text: str  # the pages' text, pages separated by a form feed
     title: str  # the document's Title metadata, or ""
     thumbnail: bytes  # PNG of the first page
 
@@ -49,7 +56,7 @@ def read_original(data: bytes, *, seconds: float = SECONDS) -> OriginalPdf:
         raise UnreadablePdf("it is not a PDF (it does not start with %PDF-)")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "tablet_press.bundle.original"],
+            [sys.executable, "-c", _CHILD, str(Path(__file__).resolve().parents[2])],
             input=data,
             capture_output=True,
             timeout=seconds,
@@ -110,7 +117,7 @@ def _read(data: bytes) -> dict[str, object]:
         title = document.get_metadata_dict(skip_empty=True).get("Title", "")
         return {
             "pages": pages,
-            "text": "\n\n".join(texts)[:MAX_TEXT],
+            "text": "\f".join(texts)[:MAX_TEXT],
             "title": " ".join(str(title).split()),
             "thumbnail": base64.b64encode(out.getvalue()).decode(),
         }
@@ -127,7 +134,3 @@ def _main() -> None:
     except Exception as exc:  # anything the library raises on a hostile file: an answer, not a traceback
         answer = {"error": f"PDFium could not read it ({type(exc).__name__}: {exc})"}
     sys.stdout.write(json.dumps(answer))
-
-
-if __name__ == "__main__":
-    _main()

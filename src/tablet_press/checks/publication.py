@@ -71,9 +71,7 @@ class Manifest:
         return json.dumps(data, indent=2) + "\n"
 
 
-def parse_manifest(
-    text: str, slug: str, archived_pdf: bool = False
-) -> tuple[Manifest | None, list[Damaged]]:
+def parse_manifest(text: str, slug: str, archived_pdf: bool = False) -> tuple[Manifest | None, list[Damaged]]:
     """A manifest's fields, checked as strictly as tablet writes them: the manifest, or every field
     that is wrong. A file that is not a JSON object of the four fields raises Damaged or a JSON error."""
     raw = object_field(json.loads(text), "(the file)", {"published", "sources", "outputs", "corrections"})

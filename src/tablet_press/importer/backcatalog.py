@@ -158,14 +158,21 @@ def from_sidecar(path: Path, root: Path) -> tuple[PastIssue, list[Problem]]:
     return meta, problems
 
 
-def _authors(project: Project, names: list[str]) -> list[dict[str, Any]]:
-    """Each author as a team member when the name is a team id or a member's name, else a guest."""
-    team = project.config.team
+def _authors(project: Project, names: list[str], notes: list[str]) -> list[dict[str, Any]]:
+    """Each author as a team member when the name is a team id or a member's name, else a guest
+    (with the role `guest` when tablet.yaml has it, else its first role)."""
+    team, roles = project.config.team, project.config.roles
     by_name = {person.name.casefold(): key for key, person in team.items()}
+    guest_role = "guest" if "guest" in roles else next(iter(roles), None)
     entries: list[dict[str, Any]] = []
     for name in names:
-        key = name if name in team else by_name.get(" ".join(name.split()).casefold())
-        entries.append({"id": key} if key else {"name": " ".join(name.split())})
+        written = " ".join(name.split())
+        key = name if name in team else by_name.get(written.casefold())
+        if key:
+            entries.append({"id": key})
+        else:
+            entries.append({"role": guest_role, "name": written} if guest_role else {"name": written})
+            notes.append(f"{written} is not in tablet.yaml's team: added as a guest ({guest_role})")
     return entries
 
 
@@ -178,13 +185,13 @@ def _issue_yaml(project: Project, meta: PastIssue, source: str) -> str:
         "topics": meta.topics,
     }
     if meta.authors:
-        data["authors"] = _authors(project, meta.authors)
+        data["authors"] = _authors(project, meta.authors, meta.notes)
     if meta.summary:
         data["summary"] = meta.summary
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
     return (
         "# yaml-language-server: $schema=../../schema/issue.schema.json\n"
-        f"# A past issue from the back catalog, imported by `tablet import` from {os.path.basename(source)}.\n"
+        f"# A past issue of the back catalog, imported by `tablet import` from {os.path.basename(source)}\n"
         f"# Its text is the PDF as sent: {PUBLISHED_DIR}/<slug>.pdf, recorded in {LEDGER_FILE}.\n" + body
     )
 
@@ -237,7 +244,7 @@ def import_pdf(
     is taken out again."""
     shown = display_path(source, project.root)
     data, original = read if read is not None else read_pdf(project, source)
-    notes = list(meta.notes)
+    notes = meta.notes
     if meta.title is None and (original.title or original.first_line):
         meta.title = original.title or original.first_line[:150]
         notes.append(f"title from the PDF's {'metadata' if original.title else 'first line'}: check it")
@@ -309,15 +316,15 @@ def import_past_docx(
     ):
         if value is not None:  # JSON's text of a number or a string is YAML's too
             line = f"{key}: {json.dumps(value)}"
-            text = re.sub(rf"(?m)^{key}: .*$", lambda _, line=line: line, text, count=1)
+            text = re.sub(rf"(?m)^{key}: .*$", line.replace("\\", "\\\\"), text, count=1)
     write_files(result.folder, {ISSUE_FILE: text.encode()}, within=project.issues_dir, root=project.root)
     report = validate(project, [result.folder])
     slug = result.folder.name
     when = meta.date.isoformat() if meta.date else "YYYY-MM-DD"
+    counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
     lines = [
-        f"{display_path(source, project.root)} -> issues/{slug}/: a Word draft ({len(report.errors)} error(s), "
-        f"{len(report.warnings)} warning(s); see its import-report.txt); not recorded as published: check it, "
-        f"then 'tablet publish {slug} --date {when}'",
+        f"{display_path(source, project.root)} -> issues/{slug}/: a Word draft ({counts}; see its "
+        f"import-report.txt); not recorded as published: check it, then 'tablet publish {slug} --date {when}'",
     ]
     return Came(result.folder, lines, published=False)
 
@@ -431,8 +438,8 @@ def import_folder(
         if meta.number is None or meta.date is None:
             missing = " and ".join(m for m in ("number", "date") if getattr(meta, m) is None)
             report.attention.append(
-                f"{shown}: no {missing}; write them in {path.stem}.yaml beside it (number: N, date: YYYY-MM-DD, "
-                "title: ...) or name the file NUMBER-YYYY-MM-DD-title.pdf"
+                f"{shown}: no {missing}; write them in {path.stem}.yaml beside it (number: N, "
+                "date: YYYY-MM-DD, title: ...) or name the file NUMBER-YYYY-MM-DD-title.pdf"
             )
             continue
         if len(counted[meta.number]) > 1:

@@ -45,6 +45,7 @@ class Entry:
     bottom_line: str  # its points as plain text: the feed's summary of the issue
     archived: bool = False  # older than tablet.yaml's archive.archived_after_years on the day of the build
     pdf_bytes: int = 0  # the PDF's size, for the feed's enclosure; known once the PDF is made
+    back_catalog: bool = False  # a past issue as sent (kind: archived-pdf): a PDF, no email
 
     @property
     def updated(self) -> dt.date:
@@ -87,7 +88,7 @@ def citation(bundle: Bundle, project: Project, names: list[str], folder: str) ->
     """A suggested citation in NLM style for a newsletter issue."""
     issue, news = bundle.issue, project.config.newsletter
     when = f"{issue.date.year} {issue.date:%b} {issue.date.day}"
-    authors = ", ".join(_nlm_name(n) for n in names)
+    authors = ", ".join(_nlm_name(n) for n in names) or news.name  # a past issue may name no author
     text = f"{authors}. {issue.title.rstrip('.')}. {news.name}. {when};(Issue {issue.number})."
     if news.base_url:
         text += f" Available from: {news.base_url.rstrip('/')}/{folder}"
