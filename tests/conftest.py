@@ -67,3 +67,42 @@ def needs_tool(name: str) -> pytest.MarkDecorator:
     if missing and os.environ.get("CI"):
         raise RuntimeError(f"{name} is required in CI; .ci/run installs it")
     return pytest.mark.skipif(missing, reason=f"{name} is not installed (CI installs it)")
+
+
+def search_in_chromium(served: str, site: Path, word: str, tmp_path: Path) -> list[str]:
+    """The URLs the archive's Pagefind index gives for `word`, asked in headless Chromium through a
+    probe page served with the site (as tests/test_archive.py's search test does)."""
+    import re
+    import subprocess
+
+    probe = site / f"probe-{word}.html"
+    probe.write_text(
+        "<!DOCTYPE html><html><head><title>waiting</title></head><body><pre id=out></pre>"
+        "<script type=module>\n"
+        "const pagefind = await import('/pagefind/pagefind.js');\n"
+        f"const found = await pagefind.search('{word}');\n"
+        "const urls = await Promise.all(found.results.map(r => r.data().then(d => d.url)));\n"
+        "document.getElementById('out').textContent = 'FOUND ' + urls.join(' ');\n"
+        "</script></body></html>"
+    )
+    dom = ""
+    try:
+        for attempt in range(3):  # a loaded 2-core machine can outrun Chromium's time budget; try again
+            dom = subprocess.run(
+                [
+                    *CHROMIUM,
+                    f"--user-data-dir={tmp_path / f'search-{word}-{attempt}'}",
+                    "--virtual-time-budget=30000",
+                    "--dump-dom",
+                    f"{served}/probe-{word}.html",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+            found = re.search(r'<pre id="out">FOUND ([^<]*)</pre>', dom)
+            if found:
+                return found.group(1).split()
+    finally:
+        probe.unlink()
+    raise AssertionError(dom[-2000:])

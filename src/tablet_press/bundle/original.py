@@ -41,13 +41,10 @@ class OriginalPdf:
     title: str  # the document's Title metadata, or ""
     thumbnail: bytes  # PNG of the first page
 
-    @property
-    def first_line(self) -> str:
-        return next((line.strip() for line in self.text.splitlines() if line.strip()), "")
-
 
 def read_original(data: bytes, *, seconds: float = SECONDS) -> OriginalPdf:
-    """Read a PDF's pages, text and first-page thumbnail, or raise UnreadablePdf saying why."""
+    """Read a PDF's pages, text and first-page thumbnail, or raise UnreadablePdf saying why (the page
+    limit is this module's MAX_PAGES when called)."""
     if len(data) > MAX_PDF_BYTES:
         raise UnreadablePdf(
             f"it is {len(data) // 2**20} MB; an issue's PDF may be at most {MAX_PDF_BYTES // 2**20} MB"
@@ -56,7 +53,7 @@ def read_original(data: bytes, *, seconds: float = SECONDS) -> OriginalPdf:
         raise UnreadablePdf("it is not a PDF (it does not start with %PDF-)")
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(Path(__file__).resolve().parents[2])],
+            [sys.executable, "-c", _CHILD, str(Path(__file__).resolve().parents[2]), str(MAX_PAGES)],
             input=data,
             capture_output=True,
             timeout=seconds,
@@ -80,7 +77,7 @@ def read_original(data: bytes, *, seconds: float = SECONDS) -> OriginalPdf:
     )
 
 
-def _read(data: bytes) -> dict[str, object]:
+def _read(data: bytes, max_pages: int) -> dict[str, object]:
     """In the child: the answer as JSON-able data, or {"error": ...}."""
     import pypdfium2
     import pypdfium2.raw as pdfium
@@ -98,8 +95,8 @@ def _read(data: bytes) -> dict[str, object]:
         pages = len(document)
         if pages == 0:
             return {"error": "it has no pages"}
-        if pages > MAX_PAGES:
-            return {"error": f"it has {pages} pages; an issue's PDF may have at most {MAX_PAGES}"}
+        if pages > max_pages:
+            return {"error": f"it has {pages} pages; an issue's PDF may have at most {max_pages}"}
         texts, size = [], 0
         for index in range(pages):
             page = document[index]
@@ -130,7 +127,7 @@ def _read(data: bytes) -> dict[str, object]:
 def _main() -> None:
     data = sys.stdin.buffer.read()
     try:
-        answer = _read(data)
+        answer = _read(data, int(sys.argv[2]))
     except Exception as exc:  # anything the library raises on a hostile file: an answer, not a traceback
         answer = {"error": f"PDFium could not read it ({type(exc).__name__}: {exc})"}
     sys.stdout.write(json.dumps(answer))

@@ -35,8 +35,10 @@ from tablet_press.bundle.loader import load_yaml
 from tablet_press.bundle.model import ARCHIVED_PDF
 from tablet_press.bundle.original import MAX_PDF_BYTES, OriginalPdf, UnreadablePdf, read_original
 from tablet_press.bundle.project import Project
+from tablet_press.checks.publication import MANIFEST, parse_manifest
 from tablet_press.checks.validate import validate
 from tablet_press.errors import BuildError, Problem, ValidationFailed, display_path
+from tablet_press.importer.word import import_docx
 from tablet_press.site.publish import publish
 
 PDF, DOCX = ".pdf", ".docx"
@@ -245,9 +247,9 @@ def import_pdf(
     shown = display_path(source, project.root)
     data, original = read if read is not None else read_pdf(project, source)
     notes = meta.notes
-    if meta.title is None and (original.title or original.first_line):
-        meta.title = original.title or original.first_line[:150]
-        notes.append(f"title from the PDF's {'metadata' if original.title else 'first line'}: check it")
+    if meta.title is None and original.title:
+        meta.title = original.title
+        notes.append("title from the PDF's metadata: check it")
     if missing := _missing(meta):
         raise BuildError(f"{shown}: no {', '.join(missing)}; give --{' --'.join(missing)}")
     assert meta.number is not None and meta.date is not None
@@ -299,8 +301,6 @@ def import_past_docx(
 ) -> Came:
     """A Word file of a past issue: imported as a draft with its number, date and title set; not
     recorded as published (see the module's docstring)."""
-    from tablet_press.importer.word import import_docx
-
     result = import_docx(
         project,
         source,
@@ -324,7 +324,8 @@ def import_past_docx(
     counts = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
     lines = [
         f"{display_path(source, project.root)} -> issues/{slug}/: a Word draft ({counts}; see its "
-        f"import-report.txt); not recorded as published: check it, then 'tablet publish {slug} --date {when}'",
+        "import-report.txt); not recorded as published: check it, then "
+        f"'tablet publish {slug} --date {when}'",
     ]
     return Came(result.folder, lines, published=False)
 
@@ -356,8 +357,6 @@ class FolderReport:
 
 def _same_pdf(project: Project, slug: str, data: bytes) -> bool:
     """Whether issues/<slug> is a back-catalog issue of exactly these bytes (a folder imported again)."""
-    from tablet_press.checks.publication import MANIFEST, parse_manifest
-
     try:
         manifest, _ = parse_manifest(
             (project.issues_dir / slug / PUBLISHED_DIR / MANIFEST).read_text(), slug, True
@@ -435,8 +434,10 @@ def import_folder(
             counted.setdefault(meta.number, []).append(path)
     for path, meta, read in plans:
         shown = display_path(path, project.root)
-        if meta.number is None or meta.date is None:
-            missing = " and ".join(m for m in ("number", "date") if getattr(meta, m) is None)
+        titled = meta.title or read is None or read[1].title  # a Word draft brings its own title
+        if meta.number is None or meta.date is None or not titled:
+            given = {"number": meta.number is not None, "date": meta.date is not None, "title": titled}
+            missing = ", ".join(name for name, ok in given.items() if not ok)
             report.attention.append(
                 f"{shown}: no {missing}; write them in {path.stem}.yaml beside it (number: N, "
                 "date: YYYY-MM-DD, title: ...) or name the file NUMBER-YYYY-MM-DD-title.pdf"
