@@ -89,6 +89,8 @@ def test_a_past_pdf_comes_in_as_sent_validates_and_passes_verify(
     assert built.exit_code == 0
     assert f"issues/{SLUG} is a back-catalog issue: nothing to build" in built.output
     assert not (project / "dist" / SLUG).exists()
+    sent = run("send", SLUG, "--dry-run", cwd=project)
+    assert sent.exit_code == 1 and f"issues/{SLUG} is a back-catalog issue" in sent.output
 
     # Forged: the PDF in published/ swapped for another. verify and validate's record check catch it.
     (bundle / "published" / f"{SLUG}.pdf").write_bytes(past_pdf("Opioid rotation, forged"))

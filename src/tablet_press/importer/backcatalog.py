@@ -104,7 +104,8 @@ def default_slug(meta: PastIssue) -> str:
 
 
 def from_file_name(path: Path) -> PastIssue:
-    """Number, date and title written in the file name (see _NAMED); nothing when it has none."""
+    """Number, date and title written in the file name (see _NAMED); nothing when it has none. A Word
+    draft's title is its own ("Today's topic"), so a .docx's file name gives no title."""
     for pattern in _NAMED:
         found = pattern.match(path.stem)
         if found:
@@ -113,6 +114,8 @@ def from_file_name(path: Path) -> PastIssue:
             except ValueError:
                 return PastIssue(notes=[f"'{found['date']}' in the file name is not a real date"])
             title = " ".join(re.sub(r"[-_]+", " ", found["title"] or "").split()) or None
+            if path.suffix.lower() == DOCX:
+                title = None
             return PastIssue(int(found["number"]), when, title[:1].upper() + title[1:] if title else None)
     return PastIssue()
 
