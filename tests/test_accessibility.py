@@ -1,6 +1,7 @@
 """The accessibility gate: axe-core in Chromium on the archive's pages (index, a topic page, both sample
-issues and a back-catalog issue's page) at 1280 and 375 px and on the email, with zero serious or critical violations; and the reading
-design of the issue page measured in the browser (measure, one main, reading order on a phone).
+issues, a back-catalog issue's page) at 1280 and 375 px and on the email, with zero serious or critical
+violations; and the reading design of the issue page measured in the browser (measure, one main, reading
+order on a phone).
 
 axe-core is vendored in tests/vendor/axe-core/ (its licence beside it; tests/vendor/README.md says how to
 update it), so the gate runs offline and the same on every machine.
