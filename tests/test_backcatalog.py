@@ -295,3 +295,45 @@ def test_a_word_only_in_the_past_pdf_is_found_by_the_archives_search(
     site: Path, served: str, tmp_path: Path
 ) -> None:
     assert search_in_chromium(served, site, WORD, tmp_path) == [f"/2019/{SLUG}/"]
+
+
+def test_reading_a_pdf_is_bounded_in_time() -> None:
+    from tablet_press.bundle.original import UnreadablePdf, read_original
+
+    with pytest.raises(UnreadablePdf, match=r"reading it took longer than 0\.001 seconds; it may be damaged"):
+        read_original(past_pdf("Opioid rotation"), seconds=0.001)
+
+
+def test_a_folder_with_one_number_twice_imports_neither(tmp_path: Path, run: Callable[..., Result]) -> None:
+    project = copy_project(tmp_path / "project")
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "5-2018-06-01-methadone.pdf").write_bytes(past_pdf("Methadone", "methadonia"))
+    (folder / "5-2018-07-01-ketamine.pdf").write_bytes(past_pdf("Ketamine", "ketamia"))
+    result = run("import", str(folder), cwd=project)
+    assert result.exit_code == 1
+    assert (
+        f"  {folder}/5-2018-06-01-methadone.pdf: issue number 5 is also given to 5-2018-07-01-ketamine.pdf"
+        in (result.output)
+    )
+    assert "came in: 0 issue(s)" in result.output
+    assert not (project / "publications.json").exists()
+
+
+@needs_tool("pandoc")
+def test_a_past_word_file_comes_in_as_a_draft_not_as_sent(tmp_path: Path, run: Callable[..., Result]) -> None:
+    from wordmaker import sample_docx
+
+    project = copy_project(tmp_path / "project")
+    docx = sample_docx(tmp_path / "old.docx")
+    result = run(
+        "import", str(docx), "--number", "7", "--date", "2020-02-03", "--slug", "2020-02-ldn", cwd=project
+    )
+    assert result.exit_code == 0, result.output
+    assert "not recorded as published: check it, then 'tablet publish 2020-02-ldn --date 2020-02-03'" in (
+        result.output
+    )
+    issue = (project / "issues" / "2020-02-ldn" / "issue.yaml").read_text()
+    assert "\nnumber: 7\n" in issue and '\ndate: "2020-02-03"\n' in issue
+    assert "kind:" not in issue and "The Newest Kid on the Block" in issue  # the draft's own title
+    assert not (project / "publications.json").exists()
