@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); from tablet_press.bundle.original import _main; _main()"
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
 class UnreadablePdf(ValueError):
@@ -104,7 +108,7 @@ def _read(data: bytes, max_pages: int) -> dict[str, object]:
             text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
             textpage.close()
             page.close()
-            texts.append(text.strip())
+            texts.append(_CONTROL.sub("", text).strip())  # a form feed is kept for between the pages
             size += len(text)
             if size > MAX_TEXT:
                 break
