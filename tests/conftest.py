@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -122,16 +123,17 @@ def chromium_probe(folder: Path, script: str, timeout: float = 90) -> str:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}{PROBE}"
     try:
-        with tempfile.TemporaryDirectory() as profile:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
             browser = subprocess.Popen(
                 [*CHROMIUM, f"--user-data-dir={profile}", url],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: the renderers go with it
             )
             try:
                 reported = done.wait(timeout)
             finally:
-                browser.kill()
+                os.killpg(browser.pid, signal.SIGKILL)
                 browser.wait()
     finally:
         server.shutdown()
@@ -139,3 +141,13 @@ def chromium_probe(folder: Path, script: str, timeout: float = 90) -> str:
     assert reported, f"Chromium reported nothing within {timeout} s from {url}"
     assert not reports[0].startswith("ERROR "), reports[0]
     return reports[0]
+
+
+def search_in_chromium(site: Path, word: str) -> list[str]:
+    """The URLs the archive's Pagefind index gives for `word`, asked in headless Chromium."""
+    script = (
+        "const pagefind = await import('/pagefind/pagefind.js');\n"
+        f"const found = await pagefind.search({word!r});\n"
+        "report((await Promise.all(found.results.map(r => r.data().then(d => d.url)))).join(' '));"
+    )
+    return chromium_probe(site, script).split()

@@ -1,6 +1,7 @@
 """The accessibility gate: axe-core in Chromium on the archive's pages (index, a topic page, both sample
-issues) at 1280 and 375 px and on the email, with zero serious or critical violations; and the reading
-design of the issue page measured in the browser (measure, one main, reading order on a phone).
+issues, a back-catalog issue's page) at 1280 and 375 px and on the email, with zero serious or critical
+violations; and the reading design of the issue page measured in the browser (measure, one main, reading
+order on a phone).
 
 axe-core is vendored in tests/vendor/axe-core/ (its licence beside it; tests/vendor/README.md says how to
 update it), so the gate runs offline and the same on every machine.
@@ -27,6 +28,7 @@ from tablet_press.site.archive import archive
 
 from conftest import CHROMIUM, SAMPLE, copy_project, needs_tool
 
+BACK_CATALOG = "2019-03-opioid-rotation"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 OLANZAPINE = "2025-08-olanzapine"
 WIDTHS = (1280, 375)
@@ -126,9 +128,18 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import datetime as dt
+
+    from tablet_press.importer.backcatalog import PastIssue, import_pdf
+    from test_backcatalog import past_pdf
+
     project = copy_project(tmp_path_factory.mktemp("a11y") / "project", (SAMPLE, OLANZAPINE))
+    pdf = project.parent / "past.pdf"  # a back-catalog issue: its page is made from its PDF
+    pdf.write_bytes(past_pdf("Opioid rotation"))
+    meta = PastIssue(0, dt.date(2019, 3, 4), "Opioid rotation", slug=BACK_CATALOG, topics=["opioids"])
+    import_pdf(load_project(project), pdf, meta)
     report = archive(load_project(project), project / "site", jobs=2)
-    assert report.failed == {} and len(report.built) == 2
+    assert report.failed == {} and len(report.built) == 3
     return project / "site"
 
 
@@ -143,6 +154,7 @@ def pages(site: Path) -> list[str]:
         f"2025/{OLANZAPINE}/index.html",
         f"2025/{SAMPLE}/{SAMPLE}.html",  # the email, as `tablet build` writes it to dist/
         f"2025/{OLANZAPINE}/{OLANZAPINE}.html",
+        f"2019/{BACK_CATALOG}/index.html",
     ]
 
 
@@ -182,7 +194,7 @@ def _report(found: list[dict[str, Any]]) -> str:
     return "\n".join(f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in found)
 
 
-PAGES = ["index", "topic", SAMPLE, OLANZAPINE, f"email-{SAMPLE}", f"email-{OLANZAPINE}"]
+PAGES = ["index", "topic", SAMPLE, OLANZAPINE, f"email-{SAMPLE}", f"email-{OLANZAPINE}", BACK_CATALOG]
 
 
 @needs_tool("chromium")

@@ -106,9 +106,9 @@ def test_validate_takes_the_issue_you_are_in_in_any_form(project: Path, run: Cal
         ((f"../issues/{SAMPLE}",), project / "templates"),  # relative, from elsewhere in the project
     ]:
         result = run("validate", *args, cwd=cwd)
-        assert (result.exit_code, result.stderr) == (0, "ok: 0 error(s), 25 warning(s) in 1 issue(s)\n"), args
+        assert (result.exit_code, result.stderr) == (0, "ok: 0 error(s), 24 warning(s) in 1 issue(s)\n"), args
     result = run("validate", cwd=project / "issues")  # outside any issue: every issue
-    assert result.stderr == "FAILED: 1 error(s), 50 warning(s) in 2 issue(s)\n"
+    assert result.stderr == "FAILED: 1 error(s), 48 warning(s) in 2 issue(s)\n"
     assert run("validate", ".", cwd=project).stderr == result.stderr  # the project root: every issue
 
 
@@ -131,7 +131,7 @@ def test_every_refusal_ends_saying_nothing_was_written(project: Path, run: Calla
     result = run("build", "--strict", cwd=project)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
-        "FAILED: 25 warning(s), which --strict counts as errors; nothing was written"
+        "FAILED: 24 warning(s), which --strict counts as errors; nothing was written"
     )
     assert not (project / "dist").exists()
     _second_issue(project)
@@ -140,7 +140,7 @@ def test_every_refusal_ends_saying_nothing_was_written(project: Path, run: Calla
         "issues/2025-08-methadone/issue.yaml:6:10: error: unknown topic 'nope' "
         "(add it to topics: in tablet.yaml) [topics[0]]" in result.stdout
     )
-    assert result.stderr.splitlines()[-1] == "FAILED: 1 error(s), 50 warning(s); nothing was written"
+    assert result.stderr.splitlines()[-1] == "FAILED: 1 error(s), 48 warning(s); nothing was written"
     assert not (project / "dist").exists()
     result = run("publish", cwd=project)
     assert (result.exit_code, result.stderr) == (

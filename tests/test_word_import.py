@@ -289,7 +289,10 @@ def test_an_unparseable_entry_becomes_an_unstructured_reference(tmp_path: Path) 
     assert isinstance(issue, dict)
     assert issue["literature"][0]["studies"][0]["ref"] == "ward2024"  # tied by journal, year, page
     assert result.validation is not None  # the draft has no author team: that error only
-    assert [e.message for e in result.validation.errors] == ["'authors' must have at least 1 item(s)"]
+    assert [e.message for e in result.validation.errors] == [
+        "missing required field 'authors' (the author team, at least one); only a back-catalog issue "
+        "(kind: archived-pdf) may leave it out"
+    ]
     warnings = [w.message for w in result.validation.warnings]
     assert any("[unstructured-reference] reference 'ward2024'" in w for w in warnings)
 

@@ -155,6 +155,7 @@ def build(
     strict: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     done: Callable[[Built], None] = lambda _: None,
+    skipped: Callable[[str], None] = lambda _: None,
 ) -> tuple[Report, list[Built]]:
     """Validate everything first (nothing is written if any bundle has errors), then build each issue.
 
@@ -163,20 +164,27 @@ def build(
     warning refuses the build as a validation warning does: nothing is written.
 
     `done` hears of each issue as soon as its files are written, so that a failure in a later issue
-    can be reported truthfully (what was written already, and what was not)."""
+    can be reported truthfully (what was written already, and what was not).
+
+    A back-catalog issue (kind: archived-pdf) has nothing to build: its PDF is the one sent, kept in
+    published/. `skipped` hears of each such issue; it is no error."""
     check_output_folder(out, issues=project.issues_dir, root=project.root)
     report = validate(project, paths)
     if report.failed(strict):
         raise ValidationFailed(report.problems)
+    for bundle in report.bundles:
+        if bundle.issue.archived_pdf:
+            skipped(bundle.slug)
     built = []
+    typeset = [bundle for bundle in report.bundles if not bundle.issue.archived_pdf]
     from tablet_press.render.email import linked_files
     from tablet_press.render.pdf import pdf_workers
 
-    cores, count = os.cpu_count() or 1, len(report.bundles)
+    cores, count = os.cpu_count() or 1, len(typeset)
     # Several issues are typeset in parallel; one is built here, as a worker would gain it little.
     with pdf_workers(min(cores, count) if cores > 1 and count > 1 else 0) as pool:
         started = []  # every PDF is handed to a worker first, then each issue is finished in order
-        for bundle in report.bundles:
+        for bundle in typeset:
             with _blame(bundle):
                 view = issue_view(bundle, project)
                 pdf = None

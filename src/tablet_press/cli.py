@@ -205,6 +205,10 @@ def build(paths: tuple[Path, ...], out: Path | None, strict: bool, verbose: bool
         strict=strict,
         progress=lambda slug: click.echo(f"building {slug} ...", err=True),
         done=done,
+        skipped=lambda slug: click.echo(
+            f"issues/{slug} is a back-catalog issue: nothing to build (its PDF as sent is in "
+            f"issues/{slug}/published/)"
+        ),
     )
     _print_problems(report.warnings)
     if built:
@@ -278,25 +282,82 @@ def refs_import(file: Path, issue: Path | None) -> None:
 
 
 @cli.command("import")
-@click.argument("draft", type=click.Path(path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--slug", help="The new issue's folder name under issues/ (default: from the file name).")
 @click.option(
     "--accept-changes", is_flag=True, help="Import a draft with tracked changes as if all were accepted."
 )
+@click.option("--number", type=click.IntRange(0), default=None, help="A past issue's number.")
+@click.option(
+    "--date",
+    "when",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="A past issue's date as sent, YYYY-MM-DD.",
+)
+@click.option("--title", default=None, help="A past issue's title (default for a PDF: its metadata title).")
+@click.option(
+    "--author", "authors", multiple=True, help="A past issue's author: a team id or a name; repeat for more."
+)
+@click.option(
+    "--topic", "topics", multiple=True, help="A past issue's topic (from tablet.yaml's topics); repeat."
+)
 @_friendly_errors
 @_writes
-def import_(draft: Path, slug: str | None, accept_changes: bool) -> None:
-    """Turn a Word draft (.docx) into a new issue.
+def import_(
+    source: Path,
+    slug: str | None,
+    accept_changes: bool,
+    number: int | None,
+    when: Any,
+    title: str | None,
+    authors: tuple[str, ...],
+    topics: tuple[str, ...],
+) -> None:
+    """Turn a Word draft (.docx) into a new issue, or add past issues to the archive.
 
-    Maps the author team, today's topic, each section, the clinical pearls, the literature's studies
-    and the reference list onto a new bundle in issues/SLUG; prints the import's report (also saved
-    as import-report.txt in the bundle), then validates the new issue.
+    DRAFT.docx: maps the author team, today's topic, each section, the clinical pearls, the
+    literature's studies and the reference list onto a new bundle in issues/SLUG; prints the import's
+    report (also saved as import-report.txt in the bundle), then validates the new issue.
+
+    PAST.pdf --number N --date YYYY-MM-DD --title ...: adds a past issue as it was sent (the PDF,
+    recorded in publications.json like any published issue). A .docx with --number/--date comes in
+    as a draft with those set, to check and then publish. FOLDER: every .pdf and .docx in it, each
+    with its sidecar NAME.yaml or a file name NUMBER-YYYY-MM-DD-title.pdf; prints what came in and
+    what needs attention, and exits 1 if anything does.
     """
     from tablet_press.bundle.project import load_project
-    from tablet_press.importer.word import import_docx
 
     project = load_project(Path.cwd())
-    result = import_docx(project, draft, slug, accept_changes=accept_changes)
+    past = number is not None or when is not None or title is not None or authors or topics
+    if source.is_dir():
+        from tablet_press.importer.backcatalog import import_folder
+
+        if past or slug:
+            raise click.UsageError("a folder's issues take their metadata from sidecars or file names")
+        folder = import_folder(project, source, accept_changes=accept_changes)
+        for came in folder.came:
+            _wrote([came.folder], project.root)
+        for line in folder.lines():
+            click.echo(line)
+        raise SystemExit(1 if folder.attention else 0)
+    if source.suffix.lower() == ".pdf" or past:
+        from tablet_press.importer.backcatalog import PastIssue, from_file_name, import_past_docx, import_pdf
+
+        meta = PastIssue(
+            number, when.date() if when else None, title, slug, list(authors), list(topics)
+        ).merged(from_file_name(source))
+        if source.suffix.lower() == ".pdf":
+            came = import_pdf(project, source, meta)
+        else:
+            came = import_past_docx(project, source, meta, accept_changes=accept_changes)
+        _wrote([came.folder], project.root)
+        for line in came.lines:
+            click.echo(line)
+        return
+    from tablet_press.importer.word import import_docx
+
+    result = import_docx(project, source, slug, accept_changes=accept_changes)
     for line in result.report:
         click.echo(line)
     _wrote([result.folder], project.root)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tablet_press.bundle.loader import Located, load_yaml, read_text
-from tablet_press.bundle.model import Issue, Reference, References
+from tablet_press.bundle.model import ARCHIVED_PDF, Issue, Reference, References
 from tablet_press.bundle.outline import PROSE_PARTS, REQUIRED_PROSE
 from tablet_press.bundle.safefile import link_refused
 from tablet_press.bundle.schema import parse, parse_partial
@@ -120,6 +120,13 @@ class Parts:
         )
 
 
+def _archived_pdf(parts: Parts) -> bool:
+    """Whether issue.yaml says kind: archived-pdf, read from the YAML itself so that a schema error
+    elsewhere in the file does not bring back the prose files' requirements."""
+    data = parts.issue_source.data if parts.issue_source is not None else None
+    return isinstance(data, dict) and data.get("kind") == ARCHIVED_PDF
+
+
 def load_bundle(path: Path, root: Path) -> tuple[Bundle | None, list[Problem]]:
     """Load every file of a bundle; the bundle is None when any error was found."""
     parts = read_parts(path, root)
@@ -193,6 +200,18 @@ def read_parts(path: Path, root: Path) -> Parts:
                     hint=did_you_mean(name, known) or f"expected one of: {', '.join(known)}",
                 )
             )
+    if _archived_pdf(parts):  # a back-catalog issue: its text is the original PDF
+        for name in [*(f"{p}.md" for p in sorted(prose)), REFERENCES_FILE, ASSETS_DIR]:
+            if os.path.lexists(path / name):
+                message = (
+                    f"'{name}' in a back-catalog issue (kind: archived-pdf): its text is the original PDF "
+                    f"in {PUBLISHED_DIR}/, so it holds only issue.yaml"
+                )
+                problems.append(
+                    Problem(display_path(path / name, root), 1, 1, message, hint=f"remove {name}")
+                )
+        parts.prose = {}
+        return parts
     for part in REQUIRED_PROSE:
         if part not in prose and not os.path.lexists(path / f"{part}.md"):
             problems.append(Problem(shown, 1, 1, f"missing {part}.md ({PROSE_PARTS[part]})"))

@@ -546,9 +546,42 @@ class ContinuingEducation(Model):
     )
 
 
+ARCHIVED_PDF = "archived-pdf"
+# What a back-catalog issue may hold besides its metadata: nothing of the article, which is its PDF.
+_ARTICLE_FIELDS = (
+    "subject",
+    "reference_style",
+    "off_label",
+    "reviewed_by",
+    "pearls",
+    "literature",
+    "bottom_line",
+    "ce",
+)
+
+
+def _issue_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema says what the model's validator says: authors are required (at least one) in an
+    issue written here, and only the metadata is allowed in a back-catalog issue."""
+    schema["if"] = {"properties": {"kind": {"const": ARCHIVED_PDF}}, "required": ["kind"]}
+    schema["then"] = {"not": {"anyOf": [{"required": [field]} for field in _ARTICLE_FIELDS]}}
+    schema["else"] = {"required": ["authors"], "properties": {"authors": {"minItems": 1}}}
+
+
 class Issue(Model):
     """issue.yaml: the structured parts of one issue."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, json_schema_extra=_issue_schema
+    )
+
+    kind: Literal["issue", "archived-pdf"] = Field(
+        "issue",
+        description="issue (the default): an issue written here, typeset by tablet. archived-pdf: a past "
+        "issue from the back catalog, as it was sent; its text is the original PDF in "
+        "published/<slug>.pdf (written and recorded by `tablet import PAST.pdf`), so it holds only the "
+        "metadata: number, date, title, topics, authors (optional), summary and corrections.",
+    )
     number: WholeNumber = Field(description="Issue number.")
     date: IsoDate = Field(description="Publication date, YYYY-MM-DD.")
     title: HeaderText = Field(description="Today's topic: the issue's title.")
@@ -561,7 +594,9 @@ class Issue(Model):
     topics: list[Id] = Field([], description="Topic tags from the vocabulary in tablet.yaml.")
     reference_style: ReferenceStyle | None = Field(None, description="Overrides tablet.yaml for this issue.")
     off_label: Boolean = Field(False, description="true when the issue discusses off-label use.")
-    authors: list[AuthorEntry] = Field(min_length=1, description="The author team, in order.")
+    authors: list[AuthorEntry] = Field(
+        [], description="The author team, in order (required, at least one, except in a back-catalog issue)."
+    )
     reviewed_by: list[PersonEntry] = Field(
         [], description="Peer reviewers: team members by id, or written out inline like a guest author."
     )
@@ -577,6 +612,26 @@ class Issue(Model):
     ce: ContinuingEducation | None = Field(
         None, description="The continuing-education activity the issue carries, if any."
     )
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> Issue:
+        if self.kind == ARCHIVED_PDF:
+            given = [f for f in _ARTICLE_FIELDS if f in self.model_fields_set]
+            if given:
+                raise ValueError(
+                    f"a back-catalog issue (kind: {ARCHIVED_PDF}) is its original PDF, so it has no "
+                    f"{', '.join(repr(f) for f in given)}; remove {'it' if len(given) == 1 else 'them'}"
+                )
+        elif not self.authors:
+            raise ValueError(
+                "missing required field 'authors' (the author team, at least one); only a back-catalog "
+                f"issue (kind: {ARCHIVED_PDF}) may leave it out"
+            )
+        return self
+
+    @property
+    def archived_pdf(self) -> bool:
+        return self.kind == ARCHIVED_PDF
 
 
 # ---------------------------------------------------------------- references.yaml

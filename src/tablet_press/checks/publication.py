@@ -49,8 +49,10 @@ OUTPUT_KINDS = ("pdf", "html", "txt", "eml")  # what `tablet build` writes; noth
 MAX_OUTPUT_BYTES = 200 * 1024 * 1024  # far above any issue, far below what would exhaust memory
 
 
-def output_names(slug: str) -> list[str]:
-    return [f"{slug}.{kind}" for kind in OUTPUT_KINDS]
+def output_names(slug: str, archived_pdf: bool = False) -> list[str]:
+    """The files published/ holds: what `tablet build` writes, or, for a back-catalog issue, the
+    original PDF alone (as `tablet import PAST.pdf` recorded it)."""
+    return [f"{slug}.pdf"] if archived_pdf else [f"{slug}.{kind}" for kind in OUTPUT_KINDS]
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class Manifest:
         return json.dumps(data, indent=2) + "\n"
 
 
-def parse_manifest(text: str, slug: str) -> tuple[Manifest | None, list[Damaged]]:
+def parse_manifest(text: str, slug: str, archived_pdf: bool = False) -> tuple[Manifest | None, list[Damaged]]:
     """A manifest's fields, checked as strictly as tablet writes them: the manifest, or every field
     that is wrong. A file that is not a JSON object of the four fields raises Damaged or a JSON error."""
     raw = object_field(json.loads(text), "(the file)", {"published", "sources", "outputs", "corrections"})
@@ -85,17 +87,17 @@ def parse_manifest(text: str, slug: str) -> tuple[Manifest | None, list[Damaged]
 
     published = checked(date_field, "published")
     sources = checked(sources_field, "sources")
-    outputs = checked(lambda value, key: _outputs_field(value, key, slug), "outputs")
+    outputs = checked(lambda value, key: _outputs_field(value, key, slug, archived_pdf), "outputs")
     corrections = checked(count_field, "corrections")
     if published is None or sources is None or outputs is None or corrections is None:
         return None, wrong
     return Manifest(published, sources, outputs, corrections), []
 
 
-def _outputs_field(value: Any, key: str, slug: str) -> dict[str, str]:
+def _outputs_field(value: Any, key: str, slug: str, archived_pdf: bool) -> dict[str, str]:
     """Exactly the fixed output names, each with a sha256: no other name is ever read or written."""
     outputs = object_field(value, key)
-    expected = output_names(slug)
+    expected = output_names(slug, archived_pdf)
     for name in outputs:
         if name not in expected:
             raise Damaged(
@@ -159,6 +161,13 @@ def _inspect(bundle: Bundle, project: Project, *, outputs: bool, recording: bool
             found.problems.append(
                 Problem(LEDGER_FILE, line, col, message, hint="restore it from version control")
             )
+        elif bundle.issue.archived_pdf:
+            message = (
+                f"a back-catalog issue (kind: archived-pdf) is its original PDF, but {shown}/ is missing "
+                f"and {LEDGER_FILE} has no record of it"
+            )
+            hint = "add past issues with 'tablet import PAST.pdf --number N --date YYYY-MM-DD --title ...'"
+            found.problems.append(bundle.issue_source.problem(("kind",), message, hint=hint))
     else:
         found.problems += ledger_problems
         _check_manifest(found, bundle, folder, shown)
@@ -193,7 +202,7 @@ def _check_manifest(found: _Inspection, bundle: Bundle, folder: Path, shown: str
     text = data.decode("utf-8", errors="replace")
     damaged = "the publication record is damaged"
     try:
-        found.manifest, wrong = parse_manifest(text, bundle.slug)
+        found.manifest, wrong = parse_manifest(text, bundle.slug, bundle.issue.archived_pdf)
     except (Damaged, json.JSONDecodeError, RecursionError) as exc:
         line, col, reason = damage(text, exc)
         found.problems.append(Problem(where_manifest, line, col, f"{damaged}: {reason}"))
@@ -206,7 +215,7 @@ def _check_manifest(found: _Inspection, bundle: Bundle, folder: Path, shown: str
 def _read_outputs(found: _Inspection, bundle: Bundle, folder: Path, shown: str) -> None:
     """The fixed outputs as sent, each a regular file whose sha256 is the recorded one."""
     assert found.manifest is not None
-    for name in output_names(bundle.slug):
+    for name in output_names(bundle.slug, bundle.issue.archived_pdf):
         try:
             data = _read_published(bundle, name)
         except UnsafeFile as exc:

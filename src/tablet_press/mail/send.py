@@ -85,6 +85,11 @@ def message_source(
         say(problem.format())
     bundle = report.bundles[0]
     slug = bundle.slug
+    if bundle.issue.archived_pdf:
+        raise BuildError(
+            f"issues/{slug} is a back-catalog issue: it was sent before tablet-press, and only its PDF "
+            "is kept, so there is no email to send"
+        )
     frozen = frozen_outputs(bundle, project)  # checked against publications.json; raises if not
     if frozen is not None:
         return bundle, frozen[f"{slug}.eml"], f"issues/{slug}/{PUBLISHED_DIR}/{slug}.eml"

@@ -151,6 +151,7 @@ def _entry_json(e: Entry) -> dict[str, Any]:
         "ce_expires": e.ce_expires.isoformat() if e.ce_expires else None,
         "expired": e.expired,
         "reviewers": list(e.reviewers),
+        "back_catalog": e.back_catalog,
     }
 
 
@@ -182,6 +183,7 @@ def _cached_entry(data: Any) -> Entry | None:
             ce_expires=date.fromisoformat(data["ce_expires"]) if data["ce_expires"] else None,
             expired=data["expired"],
             reviewers=tuple(data["reviewers"]),
+            back_catalog=bool(data.get("back_catalog", False)),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -310,7 +312,7 @@ class _Issue:
 
     bundle: Bundle
     folder: Path
-    view: IssueView
+    view: IssueView | None  # None for a back-catalog issue: no view, its page comes from its PDF
     files: dict[str, bytes] | None = None  # the outputs as sent, if the issue was published; else
     pdf: Future[Typeset] | None = None  # its PDF, being made by a worker (None: made when finished)
 
@@ -401,6 +403,8 @@ class _Run:
             self.report.failed[slug] = list(exc.problems)
             self.progress(slug, "failed")
             return None
+        if bundle.issue.archived_pdf:  # the back catalog: a page made from the PDF as sent
+            return self._accept_archived(bundle, frozen or {})
         self.entries[slug] = page_entry = entry(bundle, project, self.cutoff, self.day)
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
@@ -422,6 +426,25 @@ class _Run:
             pdf=pool.submit(pdf_job(bundle, project, print_html(bundle, project, view))),
         )
 
+    def _accept_archived(self, bundle: Bundle, frozen: dict[str, bytes]) -> _Issue | None:
+        """A back-catalog issue's page (site/backcatalog.py), with its PDF and thumbnail to write."""
+        from tablet_press.site.backcatalog import archived_page
+
+        slug = bundle.slug
+        try:
+            page_entry, page, files = archived_page(bundle, self.project, frozen[f"{slug}.pdf"], self.cutoff)
+        except BuildError as exc:
+            self.report.failed[slug] = [Problem(f"issues/{slug}", 0, 0, str(exc))]
+            self.progress(slug, "failed")
+            return None
+        self.entries[slug] = page_entry
+        old_folder = self.known.get(slug, {}).get("folder")
+        if old_folder and old_folder != page_entry.folder:
+            shutil.rmtree(self.out / old_folder, ignore_errors=True)
+        folder = self.out / page_entry.folder
+        write_files(folder, {"index.html": page.encode()}, within=self.out, root=self.project.root)
+        return _Issue(bundle, folder, None, files=files)
+
     def _finish(self, slug: str, issue: _Issue) -> None:
         """Wait for the issue's PDF (making its email meanwhile), then write its outputs and thumbnail."""
         from tablet_press.build import outputs, write_issue
@@ -432,10 +455,11 @@ class _Run:
             files = issue.files
             if files is None:
                 files = outputs(issue.bundle, self.project, issue.view, issue.pdf, self.report.warnings)
-            files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
+            if "thumbnail.png" not in files:  # a back-catalog issue brings its own
+                files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
             self.entries[slug] = replace(self.entries[slug], pdf_bytes=len(files[f"{slug}.pdf"]))
             # The page and the email show the issue's images (assets/...) and the logo from beside them.
-            linked = linked_files(self.project, issue.view)
+            linked = linked_files(self.project, issue.view) if issue.view is not None else {}
             write_issue(issue.folder, files, linked, within=self.out, root=self.project.root)
         except BuildError as exc:
             problems = [Problem(f"issues/{slug}", 0, 0, str(exc))]

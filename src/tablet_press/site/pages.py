@@ -54,6 +54,8 @@ class Entry:
         day = self.ce_expires
         return f"{day:%B} {day.day}, {day.year}" if day else ""
 
+    back_catalog: bool = False  # a past issue as sent (kind: archived-pdf): a PDF, no email
+
     @property
     def updated(self) -> dt.date:
         return max([self.published or self.date, *(c.date for c in self.corrections)])
@@ -106,7 +108,7 @@ def citation(bundle: Bundle, project: Project, names: list[str], folder: str) ->
     """A suggested citation in NLM style for a newsletter issue."""
     issue, news = bundle.issue, project.config.newsletter
     when = f"{issue.date.year} {issue.date:%b} {issue.date.day}"
-    authors = ", ".join(_nlm_name(n) for n in names)
+    authors = ", ".join(_nlm_name(n) for n in names) or news.name  # a past issue may name no author
     text = f"{authors}. {issue.title.rstrip('.')}. {news.name}. {when};(Issue {issue.number})."
     if news.base_url:
         text += f" Available from: {news.base_url.rstrip('/')}/{folder}"
