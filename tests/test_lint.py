@@ -242,9 +242,9 @@ def test_a_new_issue_warns_of_every_todo_the_scaffold_left(project: Path, run: C
     found = [line.split(": warning: ")[0] for line in result.stdout.splitlines() if "[placeholder]" in line]
     assert [f.removeprefix("issues/2025-08-methadone/") for f in found] == [
         "background.md:1:1",
-        "issue.yaml:11:9",  # title: 'TODO: today''s topic'
-        "issue.yaml:34:4",
-        "issue.yaml:47:4",
+        "issue.yaml:14:9",  # title: 'TODO: today''s topic'
+        "issue.yaml:37:4",
+        "issue.yaml:50:4",
         "mechanism.md:1:1",
         "pharmacokinetics.md:1:1",
     ]
