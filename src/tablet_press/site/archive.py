@@ -341,6 +341,7 @@ class _Run:
     search: dict[str, str]  # the cache's record of the search index's parts: year -> key of its pages
     entries: dict[str, Entry] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)  # an issue page's sha256, for changed issues
+    digests: dict[str, str] = field(default_factory=dict)  # each listed entry's _entry_digest
 
     def build(self, jobs: int | None) -> None:
         """Validate and build the changed issues, rewrite the pages and the search index.
@@ -362,6 +363,8 @@ class _Run:
                     self.report.reused.remove(slug)
                 else:
                     self.entries[slug] = cached
+                    known = self.known[slug]
+                    self.digests[slug] = known.get("digest") or _entry_digest(known["entry"])
                     self.progress(slug, "reused")
             todo = [s for s in self.keys if s not in self.entries]
             issues = {slug: issue for slug in todo if (issue := self._accept(slug, pool))}
@@ -414,6 +417,7 @@ class _Run:
             self.progress(slug, "failed")
             return None
         self.entries[slug] = page_entry = entry(bundle, project, self.cutoff)
+        self.digests[slug] = _entry_digest(_entry_json(page_entry))
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
             shutil.rmtree(self.out / old_folder, ignore_errors=True)  # the issue moved (its date changed)
@@ -470,6 +474,7 @@ class _Run:
                 "folder": entry.folder,
                 "entry": _entry_json(entry),
                 "page": self.pages[slug],
+                "digest": self.digests[slug],
             }
         self.progress(slug, "failed" if problems else "built")
 
@@ -484,7 +489,7 @@ class _Run:
         listed = self._listed()
         # The PDF's size is known only once it is made, after these pages: the feed alone shows it.
         specs = page_specs(self.project, [replace(e, pdf_bytes=0) for e in listed])
-        keys = {path: _page_key(self.shared, name, context) for path, (name, context) in specs.items()}
+        keys = {path: _page_key(self.shared, *spec, self.digests) for path, spec in specs.items()}
         files = {
             path: render_page(self.project, name, **context).encode()
             for path, (name, context) in specs.items()
@@ -537,7 +542,7 @@ class _Run:
         from tablet_press.site.pages import feed_context, render_page
 
         context = feed_context(self._listed())
-        key = _page_key(self.shared, "site/feed.xml.j2", context, sizes=True)
+        key = _page_key(self.shared, "site/feed.xml.j2", context, self.digests, sizes=True)
         if self.files.get("feed.xml") == key and (self.out / "feed.xml").is_file():
             return
         data = render_page(self.project, "site/feed.xml.j2", **context).encode()
@@ -657,24 +662,32 @@ def _wait(search: subprocess.Popen[bytes]) -> None:
         raise BuildError(f"the search index could not be built: {message}")
 
 
-def _plain(value: Any, sizes: bool) -> Any:
-    """A page's context as JSON, for its key."""
+def _entry_digest(data: dict[str, Any]) -> str:
+    """An entry as the index and topic pages show it (all but the PDF's size), hashed."""
+    shown = {k: v for k, v in data.items() if k != "pdf_bytes"}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+
+
+def _page_key(
+    shared: str, template: str, context: dict[str, Any], digests: dict[str, str], *, sizes: bool = False
+) -> str:
+    """What a site page is made from: the shared key (templates, styles, tablet.yaml, the tool), its
+    template and its context as data, each listed entry as its digest (`digests`, by slug: made once
+    when the issue is built, then kept in the cache), so that hashing a page costs little however many
+    issues it lists. `sizes`: the feed, the only page showing the PDF's size."""
     from tablet_press.site.pages import Entry, Topic
 
-    if isinstance(value, Entry):
-        data = _entry_json(value)
-        return data if sizes else {k: v for k, v in data.items() if k != "pdf_bytes"}
-    if isinstance(value, Topic):
-        return [value.id, value.label, value.kind]
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"a page's context holds {type(value).__name__}, which its key cannot include")
+    def plain(value: Any) -> Any:
+        if isinstance(value, Entry):
+            size = f" {value.pdf_bytes}" if sizes else ""
+            return f"{digests[value.slug]}{size}"
+        if isinstance(value, Topic):
+            return [value.id, value.label, value.kind]
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"a page's context holds {type(value).__name__}, which its key cannot include")
 
-
-def _page_key(shared: str, template: str, context: dict[str, Any], *, sizes: bool = False) -> str:
-    """What a site page is made from: the shared key (templates, styles, tablet.yaml, the tool), its
-    template and its context, as data. `sizes`: the feed, the only page showing the PDF's size."""
-    text = json.dumps([shared, template, context], default=lambda v: _plain(v, sizes), sort_keys=True)
+    text = json.dumps([shared, template, context], default=plain, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
