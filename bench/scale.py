@@ -171,7 +171,6 @@ def scale_rows(
     small, mid, big = sizes[0], sizes[len(sizes) // 2], sizes[-1]
     t = table
     one = t[mid]["text"] / t[mid]["single"]
-    growth = max(t[big]["text"], t[big]["title"]) / max(t[small]["text"], t[small]["title"])
     rows = [
         row(
             "T3a",
@@ -183,17 +182,20 @@ def scale_rows(
             "≤ 1.0",
             one <= 1.0,
         ),
-        row(
-            "T3b",
-            f"the same, and one issue's title changed (index, topic pages, feed), at {big} vs {small} issues "
-            "(the slower of the two each)",
-            f"{big}: {max(t[big]['text'], t[big]['title']):.3f} s",
-            f"{small}: {max(t[small]['text'], t[small]['title']):.3f} s",
-            growth,
-            "≤ 1.1 (flat)",
-            growth <= 1.1,
-        ),
     ]
+    for key, what in (("text", "text"), ("title", "title (its index and topic pages change too)")):
+        growth = t[big][key] / t[small][key]
+        rows.append(
+            row(
+                f"T3b-{key}",
+                f"one issue's {what} changed: `tablet archive` of {big} vs {small} issues",
+                f"{big}: {t[big][key]:.3f} s",
+                f"{small}: {t[small][key]:.3f} s",
+                growth,
+                "≤ 1.1 (flat)",
+                growth <= 1.1,
+            )
+        )
     for size in sizes:
         full = t[size]["single"] * size * FULL_PER_SINGLE
         rows.append(
