@@ -244,6 +244,24 @@ def scale_rows(
             for n, v in table.items()
         ),
     ]
+    lines += [
+        "",
+        "What stands in the way, and what would change it:",
+        "",
+        "- One change (T3a) costs about what a cold build costs, by design: a worker forks, imports "
+        "WeasyPrint and makes the issue's PDF (the critical path) while this process validates the issue, "
+        "renders its page, rewrites only the pages that show it and re-indexes its year. What is left is "
+        "WeasyPrint's cold start, as in row 1; a resident warm process (target 2's question) would take it "
+        "off both.",
+        "- A title change (T3b-title) re-renders the index and the issue's topic pages, each listing every "
+        "issue it shows: Jinja at about 0.15 ms per listed issue per page. The bench's issues all share "
+        "the sample's eleven topics, the worst case: twelve pages of N issues each. Proposed: keep each "
+        "issue's rendered list item (`_entry.html.j2`, per page depth) with its entry digest and let the "
+        "index and topic templates join those, so a page costs a join; a template change, to be made "
+        "with the work on the index templates. A text change (the usual edit) leaves those pages alone.",
+        f"- Pagefind: over every issue page as one index, as before, {t[big]['search_all']:.2f} s at {big} "
+        f"issues; one year's part {t[big]['search_year']:.2f} s, whatever the archive's size.",
+    ]
     (svg.with_suffix(".json")).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     return rows, lines
 
@@ -253,7 +271,7 @@ FULL_PER_SINGLE = 0.17  # row 4: a full archive costs about this share of as man
 
 def picture(table: dict[int, dict[str, float]]) -> str:
     """Time against archive size as an SVG line chart, drawn directly (no plotting library)."""
-    width, height, left, bottom, top, right = 640, 360, 60, 40, 20, 170
+    width, height, left, bottom, top, right = 700, 360, 60, 40, 20, 210
     sizes = sorted(table)
     series = [
         ("text", "one text change", "#1f5fa8"),
