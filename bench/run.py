@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # workload.py, when run from anywhere
 
 from inprocess import PHASES
+from scale import scale_rows
 from workload import ROOT, SAMPLE, SEED, archive_project, copy_project, scaled_project
 
 BIN = Path(sys.executable).parent
@@ -46,10 +47,13 @@ class Settings:
     singles: int  # cold single builds sampled for row 4, per archive build
     factors: tuple[int, int, int]  # lengths of the scaled sample (row 7); the last is used for row 8
     retraction_rows: int = 60_000  # records in the generated Retraction Watch CSV (row 9)
+    scale: tuple[int, ...] = (100, 300, 1000)  # archive sizes for the T3 rows (bench/scale.py)
 
 
 FULL = Settings(reps=7, issues=100, archive_reps=3, singles=4, factors=(1, 4, 16))
-QUICK = Settings(reps=2, issues=8, archive_reps=1, singles=2, factors=(1, 2, 4), retraction_rows=10_000)
+QUICK = Settings(
+    reps=2, issues=8, archive_reps=1, singles=2, factors=(1, 2, 4), retraction_rows=10_000, scale=(10, 20, 40)
+)
 
 
 @dataclass
@@ -514,6 +518,10 @@ def main() -> None:
         done(cold_validate(work, s))
         for row in archive_rows(work, s):
             done(row)
+        scale_out = out.parent / ("archive-scale.svg" if out == RESULTS else f"{out.stem}-archive-scale.svg")
+        scaled_rows, scale_section = scale_rows(work, s.reps, s.scale, scale_out, Row, run, interleaved)
+        for row in scaled_rows:
+            done(row)
         row, big = per_page(work, s)
         done(row)
         done(peak_memory(big, s.factors[-1]))
@@ -557,6 +565,8 @@ def main() -> None:
         "## What stands in the way of the targets not met",
         "",
         *(notes({row.number: row for row in rows}, phases, python) or ["Every target is met."]),
+        "",
+        *scale_section,
         "",
         "## Where a build's time goes",
         "",

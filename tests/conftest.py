@@ -144,10 +144,13 @@ def chromium_probe(folder: Path, script: str, timeout: float = 90) -> str:
 
 
 def search_in_chromium(site: Path, word: str) -> list[str]:
-    """The URLs the archive's Pagefind index gives for `word`, asked in headless Chromium."""
+    """The URLs the archive's search gives for `word`, asked in headless Chromium of every year's
+    Pagefind index merged into one, as the site's search box does."""
+    years = sorted(folder.name for folder in (site / "pagefind").iterdir() if folder.is_dir())
     script = (
-        "const pagefind = await import('/pagefind/pagefind.js');\n"
-        f"const found = await pagefind.search({word!r});\n"
+        f"const pagefind = await import('/pagefind/{years[0]}/pagefind.js');\n"
+        + "".join(f"await pagefind.mergeIndex('/pagefind/{year}/');\n" for year in years[1:])
+        + f"const found = await pagefind.search({word!r});\n"
         "report((await Promise.all(found.results.map(r => r.data().then(d => d.url)))).join(' '));"
     )
     return chromium_probe(site, script).split()

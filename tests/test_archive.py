@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,8 +95,10 @@ def test_permalinks_are_year_and_slug_with_a_citation(site: Path) -> None:
         "Reis AJ, Vallely J, Lowry MF. The Newest Kid on the Block: Naltrexone’s Surprising Role in "
         "Analgesia. The Tablet. 2025 Jul 1;(Issue 1)." in page
     )
-    for name in (f"{SAMPLE}.pdf", f"{SAMPLE}.html", f"{SAMPLE}.txt", f"{SAMPLE}.eml"):
+    for name in (f"{SAMPLE}.pdf", f"{SAMPLE}.html", f"{SAMPLE}.txt"):
         assert (site / "2025" / SAMPLE / name).is_file()
+    # The PDF once per issue: the .eml (which attaches it again) is for sending, not for the site.
+    assert not list(site.rglob("*.eml"))
     assert (site / "2024" / "2024-11-methadone" / "index.html").is_file()
 
 
@@ -190,7 +195,7 @@ def test_old_issues_are_labelled_archived_and_links_are_absolute_with_base_url(t
     assert same_day.built == [] and not same_day.pages_written
 
 
-PAGEFIND = "const pagefind = await import('/pagefind/pagefind.js');\n"
+PAGEFIND = "const pagefind = await import('/pagefind/2025/pagefind.js');\n"  # the index of 2025's issues
 
 
 @needs_tool("chromium")
@@ -216,24 +221,32 @@ def test_search_gives_sub_results_per_section_with_deep_links(site: Path) -> Non
     assert ["/2025/low-dose-naltrexone/#bottom-line", "Bottom Line"] in subs, subs
 
 
-@needs_tool("chromium")
-def test_search_box_shows_results_titled_by_issue_with_excerpts_from_the_article(site: Path) -> None:
-    """The index page's own search box, driven through its ?q= parameter in a frame; what it shows once
-    its status line is filled in."""
-    script = """
+def search_box(site: Path, query: str) -> str:
+    """What the index page's own search box shows for `query` (through its ?q= parameter, in a frame)
+    once its status line is filled in: the status, a newline, the results' HTML."""
+    script = f"""
 const frame = document.createElement('iframe');
-frame.src = '/index.html?q=fibromyalgia';
+frame.src = '/index.html?q={query}';
 document.body.append(frame);
 const shown = () => frame.contentDocument && frame.contentDocument.getElementById('search-status');
 while (!(shown() && shown().textContent.trim())) await new Promise(r => setTimeout(r, 100));
 report(shown().textContent + '\\n' + frame.contentDocument.getElementById('search-results').innerHTML);
 """
-    found = chromium_probe(site, script)
+    return chromium_probe(site, script)
+
+
+@needs_tool("chromium")
+def test_search_box_shows_results_titled_by_issue_with_excerpts_from_the_article(site: Path) -> None:
+    found = search_box(site, "fibromyalgia")
     assert re.match(r"\d+ issues? found for “fibromyalgia”\n", found), found[:300]
-    assert (
-        '<h2 class="result-title"><a href="/2025/low-dose-naltrexone/">The Newest Kid on the Block' in found
-    )
+    title = '<h2 class="result-title"><a href="/2025/low-dose-naltrexone/">The Newest Kid on the Block'
+    assert title in found
     assert "<mark>fibromyalgia" in found.lower() and "TODAY" not in found.upper()
+    # The index comes in parts, one per year, merged into one search: issues of 2024-2026 are found.
+    found = search_box(site, "paragraph")
+    assert found.startswith("3 issues found"), found
+    for folder in ("2024/2024-11-methadone", "2025/2025-09-ketamine", "2026/2026-02-dyspnea"):
+        assert f'href="/{folder}/"' in found
     index = (site / "index.html").read_text()
     assert '<label for="search-input">Search the archive</label>' in index
 
@@ -242,7 +255,7 @@ def test_search_indexes_the_article_not_the_author_team(site: Path) -> None:
     """The author team, masthead and disclaimer are the same in every issue: not searched, so that
     excerpts come from the article and a team member's name does not find every issue."""
     pages = {}
-    for fragment in (site / "pagefind" / "fragment").iterdir():
+    for fragment in (site / "pagefind").glob("*/fragment/*"):
         data = gzip.decompress(fragment.read_bytes())
         page = json.loads(data[data.index(b"{") :])
         pages[page["url"]] = page
@@ -277,6 +290,70 @@ def test_nothing_changed_renders_nothing_and_one_change_rebuilds_one(tmp_path: P
         (project / "styles" / "print.css").read_text() + "\n/* x */\n"
     )
     assert len(archive(load_project(project), project / "site").built) == 4  # a style change rebuilds all
+
+
+def _stamps(site: Path) -> dict[str, tuple[int, int]]:
+    """Each file of the site with its inode and mtime: an atomic write changes both."""
+    return {
+        f.relative_to(site).as_posix(): (f.stat().st_ino, f.stat().st_mtime_ns)
+        for f in site.rglob("*")
+        if f.is_file()
+    }
+
+
+def _digests(site: Path) -> dict[str, str]:
+    return {
+        f.relative_to(site).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in site.rglob("*")
+        if f.is_file()
+    }
+
+
+def test_one_changed_issue_rewrites_only_what_shows_it_and_equals_a_full_build(tmp_path: Path) -> None:
+    """Each run a process of its own (the cache on disk is all that links them): a changed title
+    rewrites the issue's files, the index, its topics' pages, the feed and its year's search index,
+    and nothing else; the site is then byte for byte what a build from nothing makes. A template
+    change rebuilds everything."""
+    project = make_project(tmp_path / "project")
+    site = project / "site"
+
+    def archive_in_a_process(where: Path) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tablet_press", "archive"], cwd=where, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stderr.strip().splitlines()[-1]
+
+    assert archive_in_a_process(project).startswith("archive: 4 built, 0 reused")
+    before = _stamps(site)
+    issue = project / "issues" / "2025-09-ketamine" / "issue.yaml"
+    issue.write_text(issue.read_text().replace("Ketamine for refractory pain", "Ketamine for cancer pain"))
+    assert archive_in_a_process(project) == "archive: 1 built, 3 reused, 0 failed; index pages rewritten"
+    after = _stamps(site)
+    rewritten = {name for name in after if before.get(name) != after[name]}
+    issue_files = {name for name in rewritten if name.startswith("2025/2025-09-ketamine/")}
+    assert {"2025/2025-09-ketamine/index.html", "2025/2025-09-ketamine/2025-09-ketamine.pdf"} <= issue_files
+    search = {name for name in rewritten if name.startswith("pagefind/")}
+    assert search and all(name.startswith("pagefind/2025/") for name in search)
+    assert rewritten - issue_files - search == {
+        "index.html",
+        "topics/ketamine.html",
+        "topics/neuropathic-pain.html",
+        "feed.xml",
+    }
+    outside_2025 = {n for n in before if not n.startswith("pagefind/2025/")}
+    assert {n for n in after if not n.startswith("pagefind/2025/")} == outside_2025  # nothing more, or less
+
+    scratch = tmp_path / "scratch"
+    shutil.copytree(project, scratch, ignore=shutil.ignore_patterns("site", ".tablet"))
+    archive_in_a_process(scratch)
+    assert _digests(site) == _digests(scratch / "site")
+
+    template = project / "templates" / "site" / "base.html.j2"
+    template.write_text(template.read_text() + "\n")
+    assert archive_in_a_process(project).startswith("archive: 4 built, 0 reused")
+    rebuilt = _stamps(site)
+    assert all(rebuilt[name] != after[name] for name in after if name.endswith("index.html"))
 
 
 def test_a_broken_issue_is_reported_and_the_others_build(tmp_path: Path, run: Callable[..., Result]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -48,6 +49,12 @@ CACHE_DIR = ".tablet"  # at the project root: tablet's own files, never publishe
 OLD_CACHE = ".tablet-cache.json"  # where versions before 0.x kept the cache: inside the site
 THUMBNAIL_SCALE = 0.32  # points -> pixels: a US Letter page becomes about 196 x 253 px
 FONTS = "fonts"  # the site's folder of WOFF2 fonts and their fonts.css
+SEARCH = "pagefind"  # the site's folder of search indexes, one per year (see `_Search`)
+# The site's layout; a new one rebuilds every site once. 2: no .eml in the site (the PDF once per
+# issue: docs/decisions.md), the search index in parts per year, each page rendered only when changed.
+SITE_FORMAT = 2
+# Pagefind's files that the site never loads (its own UIs): left out, ~0.4 MB per part of the index.
+UNUSED_SEARCH_FILES = re.compile(r"pagefind-(?:component-|modular-)?ui\.(?:css|js)|pagefind-highlight\.js")
 
 
 @dataclass
@@ -81,7 +88,7 @@ def _hash_files(digest: Any, folder: Path) -> None:
 
 def shared_key(project: Project) -> str:
     """What every issue's outputs depend on besides its own bundle."""
-    digest = hashlib.sha256(f"tablet-press {__version__}\0".encode())
+    digest = hashlib.sha256(f"tablet-press {__version__} site {SITE_FORMAT}\0".encode())
     digest.update((project.root / "tablet.yaml").read_bytes())
     for kind in look.KINDS:  # the project's own files and the defaults they fall back to
         for folder in look.folders(project, kind):
@@ -125,7 +132,9 @@ def thumbnail(pdf: bytes) -> bytes:
 def _load_cache(file: Path) -> dict[str, Any]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and data.get("tool") == __version__ else {}
+        if isinstance(data, dict) and (data.get("tool"), data.get("format")) == (__version__, SITE_FORMAT):
+            return data
+        return {}
     except (OSError, ValueError):
         return {}
 
@@ -290,13 +299,24 @@ def archive(
         or cache.get("pages") != _pages_key(shared, keys, unchanged)
         or not (out / "index.html").exists()
     ):
-        _Run(project, out, known, keys, report, progress, cutoff, day).build(jobs)
+        files: dict[str, str] = cache.setdefault("files", {})
+        search: dict[str, str] = cache.setdefault("search", {})
+        _Run(project, out, known, keys, report, progress, cutoff, day, shared, files, search).build(jobs)
     else:
         for slug in unchanged:
             progress(slug, "reused")
     pages_key = _pages_key(shared, keys, report.built + report.reused)
     cache_text = json.dumps(
-        {"tool": __version__, "out": str(out.resolve()), "issues": known, "pages": pages_key}, indent=2
+        {
+            "tool": __version__,
+            "format": SITE_FORMAT,
+            "out": str(out.resolve()),
+            "issues": known,
+            "pages": pages_key,
+            "files": cache.get("files", {}),
+            "search": cache.get("search", {}),
+        },
+        indent=2,
     )
     if cache_text != cache_before:  # nothing changed: nothing is written
         write_files(cache_path.parent, {cache_path.name: cache_text.encode()}, root=project.root)
@@ -329,7 +349,12 @@ class _Run:
     progress: Callable[[str, str], None]
     cutoff: date | None  # issues dated before it are labelled "Archived"
     day: date  # the day of the build: a CE activity that expired before it is labelled "Expired"
+    shared: str  # shared_key: what every page depends on besides its own context
+    files: dict[str, str]  # the cache's record of the site's pages: path -> key of what it was made from
+    search: dict[str, str]  # the cache's record of the search index's parts: year -> key of its pages
     entries: dict[str, Entry] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # an issue page's sha256, for changed issues
+    digests: dict[str, str] = field(default_factory=dict)  # each listed entry's _entry_digest
 
     def build(self, jobs: int | None) -> None:
         """Validate and build the changed issues, rewrite the pages and the search index.
@@ -351,6 +376,8 @@ class _Run:
                     self.report.reused.remove(slug)
                 else:
                     self.entries[slug] = cached
+                    known = self.known[slug]
+                    self.digests[slug] = known.get("digest") or _entry_digest(known["entry"])
                     self.progress(slug, "reused")
             todo = [s for s in self.keys if s not in self.entries]
             issues = {slug: issue for slug in todo if (issue := self._accept(slug, pool))}
@@ -360,17 +387,16 @@ class _Run:
             try:
                 for slug, issue in issues.items():
                     self._finish(slug, issue)
+                    search.poll()
             except BaseException:
-                if search is not None:
-                    search.kill()
-                    search.wait()
+                search.kill()
                 raise
-            _wait(search)
+            search.wait()
         failed = [slug for slug in issues if slug in self.report.failed]
         for slug in failed:  # its page is written, its outputs are not: it leaves the site's pages
             (issues[slug].folder / "index.html").unlink(missing_ok=True)
         if failed:
-            _wait(self._write_pages())
+            self._write_pages().wait()
         self._write_feed()  # last: its enclosures give each PDF's size
 
     def _accept(self, slug: str, pool: ProcessPoolExecutor | None) -> _Issue | None:
@@ -406,6 +432,7 @@ class _Run:
         if bundle.issue.archived_pdf:  # the back catalog: a page made from the PDF as sent
             return self._accept_archived(bundle, frozen or {})
         self.entries[slug] = page_entry = entry(bundle, project, self.cutoff, self.day)
+        self.digests[slug] = _entry_digest(_entry_json(page_entry))
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
             shutil.rmtree(self.out / old_folder, ignore_errors=True)  # the issue moved (its date changed)
@@ -414,7 +441,9 @@ class _Run:
             "site/issue.html.j2", view, project, entry=page_entry, root="../../", config=project.config
         )
         folder = self.out / page_entry.folder
-        write_files(folder, {"index.html": page.encode()}, within=self.out, root=project.root)
+        page_bytes = page.encode()
+        self.pages[slug] = hashlib.sha256(page_bytes).hexdigest()  # what the search index reads
+        write_files(folder, {"index.html": page_bytes}, within=self.out, root=project.root)
         if frozen is not None:
             return _Issue(bundle, folder, view, files=dict(frozen))
         if pool is None:
@@ -438,11 +467,14 @@ class _Run:
             self.progress(slug, "failed")
             return None
         self.entries[slug] = page_entry
+        self.digests[slug] = _entry_digest(_entry_json(page_entry))
         old_folder = self.known.get(slug, {}).get("folder")
         if old_folder and old_folder != page_entry.folder:
             shutil.rmtree(self.out / old_folder, ignore_errors=True)
         folder = self.out / page_entry.folder
-        write_files(folder, {"index.html": page.encode()}, within=self.out, root=self.project.root)
+        page_bytes = page.encode()
+        self.pages[slug] = hashlib.sha256(page_bytes).hexdigest()  # what the search index reads
+        write_files(folder, {"index.html": page_bytes}, within=self.out, root=self.project.root)
         return _Issue(bundle, folder, None, files=files)
 
     def _finish(self, slug: str, issue: _Issue) -> None:
@@ -457,6 +489,10 @@ class _Run:
                 files = outputs(issue.bundle, self.project, issue.view, issue.pdf, self.report.warnings)
             if "thumbnail.png" not in files:  # a back-catalog issue brings its own
                 files["thumbnail.png"] = thumbnail(files[f"{slug}.pdf"])
+            # The site keeps the PDF once: its .eml (the PDF again, attached) is for sending, from
+            # dist/ or published/, not for the web (docs/decisions.md).
+            files.pop(f"{slug}.eml", None)
+            (issue.folder / f"{slug}.eml").unlink(missing_ok=True)  # left by an earlier version
             self.entries[slug] = replace(self.entries[slug], pdf_bytes=len(files[f"{slug}.pdf"]))
             # The page and the email show the issue's images (assets/...) and the logo from beside them.
             linked = linked_files(self.project, issue.view) if issue.view is not None else {}
@@ -471,31 +507,85 @@ class _Run:
         else:
             self.report.built.append(slug)
             entry = self.entries[slug]
-            self.known[slug] = {"key": self.keys[slug], "folder": entry.folder, "entry": _entry_json(entry)}
+            self.known[slug] = {
+                "key": self.keys[slug],
+                "folder": entry.folder,
+                "entry": _entry_json(entry),
+                "page": self.pages[slug],
+                "digest": self.digests[slug],
+            }
         self.progress(slug, "failed" if problems else "built")
 
-    def _write_pages(self) -> subprocess.Popen[bytes] | None:
-        """The pages about all listed issues and the shared files; starts Pagefind over them."""
-        from tablet_press.site.pages import site_pages
+    def _listed(self) -> list[Entry]:
+        return [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
 
-        listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
-        files = {name: text.encode() for name, text in site_pages(self.project, listed).items()}
-        files["site.css"] = look.find(self.project, "styles", "site.css").read_bytes()
-        files["logo.svg"] = look.find(self.project, "brand", self.project.config.brand.logo).read_bytes()
-        files.update(self._fonts())
+    def _write_pages(self) -> _Search:
+        """The pages about all listed issues and the shared files, each only if what it is made from
+        changed (or it is missing); starts Pagefind over the parts of the search index whose pages changed."""
+        from tablet_press.site.pages import page_specs, render_page
+
+        listed = self._listed()
+        # The PDF's size is known only once it is made, after these pages: the feed alone shows it.
+        specs = page_specs(self.project, [replace(e, pdf_bytes=0) for e in listed])
+        keys = {path: _page_key(self.shared, *spec, self.digests) for path, spec in specs.items()}
+        files = {
+            path: render_page(self.project, name, **context).encode()
+            for path, (name, context) in specs.items()
+            if self.files.get(path) != keys[path] or not (self.out / path).is_file()
+        }
+        shared = {
+            "site.css": look.find(self.project, "styles", "site.css").read_bytes(),
+            "logo.svg": look.find(self.project, "brand", self.project.config.brand.logo).read_bytes(),
+            **self._fonts(),
+        }
+        files.update({name: data for name, data in shared.items() if not _holds(self.out / name, data)})
         for name, data in files.items():
             write_files(
                 (self.out / name).parent, {Path(name).name: data}, within=self.out, root=self.project.root
             )
+        for gone in set(self.files) - set(keys):  # a topic no issue uses any more
+            if re.fullmatch(r"topics/[^/.][^/]*\.html", gone):
+                (self.out / gone).unlink(missing_ok=True)
+            del self.files[gone]
+        self.files.update(keys)
         self.report.pages_written = True
-        # Pagefind fails on a site without issue pages; with none to search, the report is what matters.
-        return search_index(self.out) if listed else None
+        return _Search(self.out, self._search_parts(listed), self.search)
+
+    def _search_parts(self, listed: list[Entry]) -> dict[str, str]:
+        """The parts of the search index (one per year) whose issue pages changed: year -> key."""
+        from importlib.metadata import version
+
+        from tablet_press.site.pages import search_shards
+
+        tool = f"pagefind {version('pagefind_bin')} {NOT_SEARCHED}"
+        parts = {year: [tool] for year in search_shards(listed)}
+        for e in listed:
+            page = self.pages.get(e.slug) or self.known.get(e.slug, {}).get("page", "")
+            parts[e.folder.split("/", 1)[0]].append(f"{e.folder} {page}")
+        keys = {year: hashlib.sha256("\n".join(lines).encode()).hexdigest() for year, lines in parts.items()}
+        index = self.out / SEARCH
+        for gone in [p for p in index.iterdir() if p.name not in keys] if index.is_dir() else []:
+            # a year no issue has any more, or an earlier version's single index
+            shutil.rmtree(gone) if gone.is_dir() and not gone.is_symlink() else gone.unlink()
+            self.search.pop(gone.name, None)
+        for year in [y for y in self.search if y not in keys]:
+            del self.search[year]
+        return {
+            year: key
+            for year, key in keys.items()
+            if self.search.get(year) != key or not (index / year / "pagefind.js").is_file()
+        }
 
     def _write_feed(self) -> None:
-        from tablet_press.site.pages import feed
+        from tablet_press.site.pages import feed_context, render_page
 
-        listed = [self.entries[s] for s in sorted(self.entries) if s not in self.report.failed]
-        write_files(self.out, {"feed.xml": feed(self.project, listed).encode()}, root=self.project.root)
+        context = feed_context(self._listed())
+        key = _page_key(self.shared, "site/feed.xml.j2", context, self.digests, sizes=True)
+        if self.files.get("feed.xml") == key and (self.out / "feed.xml").is_file():
+            return
+        data = render_page(self.project, "site/feed.xml.j2", **context).encode()
+        write_files(self.out, {"feed.xml": data}, root=self.project.root)
+        self.files["feed.xml"] = key
 
     def _fonts(self) -> dict[str, bytes]:
         """The brand fonts as WOFF2 subsets and their @font-face rules, as paths in the site -> bytes.
@@ -533,9 +623,9 @@ def web_font_cached(family: FontFamily, face: fonts.Face) -> bytes:
 NOT_SEARCHED = (".sidebar", ".masthead", ".disclaimer", ".kicker")
 
 
-def search_index(out: Path) -> subprocess.Popen[bytes]:
-    """Start indexing the issue pages for offline full-text search with Pagefind (its binary ships on
-    PyPI); `_wait` for it."""
+def search_index(out: Path, year: str) -> subprocess.Popen[bytes]:
+    """Start indexing one year's issue pages for offline full-text search with Pagefind (its binary
+    ships on PyPI) into pagefind/<year>/; `_Search` runs them and waits."""
     import pagefind_bin
 
     search = subprocess.Popen(
@@ -543,7 +633,8 @@ def search_index(out: Path) -> subprocess.Popen[bytes]:
         # Pagefind parsing every email .html beside them (a third of its time, same index).
         [
             str(pagefind_bin.get_executable()),
-            *("--site", str(out), "--glob", "*/*/index.html", "--quiet"),
+            *("--site", str(out), "--glob", f"{year}/*/index.html", "--quiet"),
+            *("--output-path", str(out / SEARCH / year)),
             *(arg for selector in NOT_SEARCHED for arg in ("--exclude-selectors", selector)),
         ],
         stdout=subprocess.PIPE,
@@ -555,9 +646,52 @@ def search_index(out: Path) -> subprocess.Popen[bytes]:
     return search
 
 
-def _wait(search: subprocess.Popen[bytes] | None) -> None:
-    if search is None:
-        return
+class _Search:
+    """The search index, one part per year of issues (pagefind/<year>/), which the index page's
+    search merges (Pagefind's mergeIndex). Pagefind cannot add pages to an index it made; in parts, a
+    changed issue re-indexes its year's issues alone, so the cost does not grow with the archive. The
+    parts to make run one after another, beside the PDFs; `done` (the cache's record) learns each
+    part's key once it is made, so a part that failed is made again next time."""
+
+    def __init__(self, out: Path, todo: dict[str, str], done: dict[str, str]) -> None:
+        self.out, self.todo, self.done = out, dict(todo), done
+        self.running: tuple[str, subprocess.Popen[bytes]] | None = None
+        self._next()
+
+    def _next(self) -> None:
+        self.running = None
+        if self.todo:
+            year = next(iter(self.todo))
+            folder = self.out / SEARCH / year
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder)  # Pagefind adds files, never removes the last run's
+            self.running = (year, search_index(self.out, year))
+
+    def _finished(self, year: str, search: subprocess.Popen[bytes]) -> None:
+        _wait(search)
+        for file in (self.out / SEARCH / year).iterdir():
+            if UNUSED_SEARCH_FILES.fullmatch(file.name):
+                file.unlink()
+        self.done[year] = self.todo.pop(year)
+        self._next()
+
+    def poll(self) -> None:
+        """Start the next part if the last one has finished."""
+        while self.running is not None and self.running[1].poll() is not None:
+            self._finished(*self.running)
+
+    def wait(self) -> None:
+        while self.running is not None:
+            self._finished(*self.running)
+
+    def kill(self) -> None:
+        if self.running is not None:
+            self.running[1].kill()
+            self.running[1].wait()
+            self.running = None
+
+
+def _wait(search: subprocess.Popen[bytes]) -> None:
     try:
         stdout, stderr = search.communicate(timeout=300)
     except subprocess.TimeoutExpired:
@@ -567,3 +701,40 @@ def _wait(search: subprocess.Popen[bytes] | None) -> None:
     if search.returncode != 0:
         message = (stderr or stdout).decode(errors="replace").strip()
         raise BuildError(f"the search index could not be built: {message}")
+
+
+def _entry_digest(data: dict[str, Any]) -> str:
+    """An entry as the index and topic pages show it (all but the PDF's size), hashed."""
+    shown = {k: v for k, v in data.items() if k != "pdf_bytes"}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+
+
+def _page_key(
+    shared: str, template: str, context: dict[str, Any], digests: dict[str, str], *, sizes: bool = False
+) -> str:
+    """What a site page is made from: the shared key (templates, styles, tablet.yaml, the tool), its
+    template and its context as data, each listed entry as its digest (`digests`, by slug: made once
+    when the issue is built, then kept in the cache), so that hashing a page costs little however many
+    issues it lists. `sizes`: the feed, the only page showing the PDF's size."""
+    from tablet_press.site.pages import Entry, Topic
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Entry):
+            size = f" {value.pdf_bytes}" if sizes else ""
+            return f"{digests[value.slug]}{size}"
+        if isinstance(value, Topic):
+            return [value.id, value.label, value.kind]
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"a page's context holds {type(value).__name__}, which its key cannot include")
+
+    text = json.dumps([shared, template, context], default=plain, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file already holds these bytes (then it is not written again)."""
+    try:
+        return not path.is_symlink() and path.read_bytes() == data
+    except OSError:
+        return False

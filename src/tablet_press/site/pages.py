@@ -153,8 +153,15 @@ def render_page(project: Project, name: str, **context: Any) -> str:
     return template(project, name).render(config=project.config, **context)
 
 
-def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
-    """The pages about all issues: index, topics and one page per topic; path -> text."""
+def search_shards(entries: list[Entry]) -> list[str]:
+    """The parts of the search index, newest first: one per year of issues (the first part of each
+    issue's folder), so that a changed issue re-indexes its year's issues alone (site/archive.py)."""
+    return sorted({e.folder.split("/", 1)[0] for e in entries}, reverse=True)
+
+
+def page_specs(project: Project, entries: list[Entry]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The pages about all issues, unrendered: path -> (template, context). What a page shows is its
+    template and its context alone, so the archive re-renders a page only when either changes."""
     newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
     used = {t.id: t for e in newest for t in e.topics}
     kinds = {
@@ -164,27 +171,43 @@ def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
         "symptom": "Symptoms",
         "topic": "Topics",
     }
-    pages = {
-        "index.html": render_page(project, "site/index.html.j2", entries=newest, root=""),
-        "topics/index.html": render_page(
-            project,
+    pages: dict[str, tuple[str, dict[str, Any]]] = {
+        "index.html": (
+            "site/index.html.j2",
+            {"entries": newest, "root": "", "shards": search_shards(newest)},
+        ),
+        "topics/index.html": (
             "site/topics.html.j2",
-            root="../",
-            kinds=kinds,
-            topics=sorted(used.values(), key=lambda t: t.label.casefold()),
-            counts={t: sum(t in [x.id for x in e.topics] for e in newest) for t in used},
+            {
+                "root": "../",
+                "kinds": kinds,
+                "topics": sorted(used.values(), key=lambda t: t.label.casefold()),
+                "counts": {t: sum(t in [x.id for x in e.topics] for e in newest) for t in used},
+            },
         ),
     }
     for topic in used.values():
         tagged = [e for e in newest if topic in e.topics]
-        pages[f"topics/{topic.id}.html"] = render_page(
-            project, "site/topic.html.j2", topic=topic, entries=tagged, root="../"
+        pages[f"topics/{topic.id}.html"] = (
+            "site/topic.html.j2",
+            {"topic": topic, "entries": tagged, "root": "../"},
         )
     return pages
 
 
+def site_pages(project: Project, entries: list[Entry]) -> dict[str, str]:
+    """The pages about all issues: index, topics and one page per topic; path -> text."""
+    return {
+        path: render_page(project, name, **context)
+        for path, (name, context) in page_specs(project, entries).items()
+    }
+
+
+def feed_context(entries: list[Entry]) -> dict[str, Any]:
+    newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
+    return {"entries": newest, "updated": max((e.updated for e in newest), default=dt.date(2000, 1, 1))}
+
+
 def feed(project: Project, entries: list[Entry]) -> str:
     """The Atom feed of all issues, newest first: written last, when every PDF's size is known."""
-    newest = sorted(entries, key=lambda e: (e.date, e.number), reverse=True)
-    updated = max((e.updated for e in newest), default=dt.date(2000, 1, 1))
-    return render_page(project, "site/feed.xml.j2", entries=newest, updated=updated)
+    return render_page(project, "site/feed.xml.j2", **feed_context(entries))
