@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from same_outputs import ROOT, build, compare  # noqa: E402 - tools/ is not a package
+from same_outputs import ROOT, build, compare  # tools/ is not a package: on sys.path above
 
 
 def main() -> int:
