@@ -663,9 +663,9 @@ def main() -> None:
     try:
         row, sizes = cold_build(work, s)
         done(row)
+        done(cold_build_vs_cli(work, s))
         row, untagged, fresh = warm_build(work, s)
         done(row)
-        done(cold_build_vs_cli(work, s))
         done(cold_validate(work, s))
         row, help_time, python = help_row(work, s)
         done(row)
