@@ -498,7 +498,8 @@ def per_page(work: Path, s: Settings) -> tuple[Row, Path]:
         count = int(data["pages"])
         rate = median(data["times"]) / count
         rates.append(rate)
-        cells.append(f"{factor}x: {count} pages, {rate * 1000:.0f} ms/page")
+        low, high = (1000 * t / count for t in (min(data["times"]), max(data["times"])))
+        cells.append(f"{factor}x: {count} pages, {rate * 1000:.0f} ms/page ({low:.0f}-{high:.0f})")
     ratio = max(rates) / min(rates)
     row = Row(
         "7",
