@@ -177,12 +177,14 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
         from tablet_press import build
         from tablet_press.bundle.atomic import write_files
         from tablet_press.render import email
+        from tablet_press.render import pdf as typesetting
         from tablet_press.render import view as render
     with clock.phase("view"):
         view = render.issue_view(bundle, project)
     with clock.phase("print_html"):
         html = build.print_html(bundle, project, view)
-    with clock.phase("import_weasyprint"):
+    with clock.phase("import_weasyprint"):  # as tablet build does: its libraries by soname
+        typesetting._load_weasyprint()
         import weasyprint
         import weasyprint.document
 
