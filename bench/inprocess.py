@@ -4,6 +4,7 @@
     python bench/inprocess.py pages PROJECT REPS      row 7: warm PDF time per page at each length
     python bench/inprocess.py phases PROJECT          where a cold build's time goes, then a warm one's
     python bench/inprocess.py pdf PROJECT SLUG        row 8: one issue's PDF, for its peak memory
+    python bench/inprocess.py html PROJECT OUT        row 1b: the print HTML for the stock weasyprint CLI
 
 PROJECT is a throw-away project made by workload.py. Every timing is wall-clock (time.perf_counter).
 """
@@ -176,12 +177,14 @@ def phases(root: Path) -> dict[str, dict[str, float]]:
         from tablet_press import build
         from tablet_press.bundle.atomic import write_files
         from tablet_press.render import email
+        from tablet_press.render import pdf as typesetting
         from tablet_press.render import view as render
     with clock.phase("view"):
         view = render.issue_view(bundle, project)
     with clock.phase("print_html"):
         html = build.print_html(bundle, project, view)
-    with clock.phase("import_weasyprint"):
+    with clock.phase("import_weasyprint"):  # as tablet build does: its libraries by soname
+        typesetting._load_weasyprint()
         import weasyprint
         import weasyprint.document
 
@@ -226,6 +229,31 @@ def pdf(root: Path, slug: str) -> dict[str, Any]:
     return {"bytes": len(issue_pdf(bundle, project, print_html(bundle, project)))}
 
 
+def html_for_cli(root: Path, out: Path) -> dict[str, Any]:
+    """Row 1b: the sample's print HTML as the stock `weasyprint` command can read it (the mounted URLs
+    as real file: URLs), our @font-face rules as a stylesheet file, and the PDF identifier and source
+    date `tablet build` gives WeasyPrint, so that the command can make the same PDF bytes."""
+    import calendar
+
+    from tablet_press.build import pdf_job, print_html
+    from tablet_press.bundle.project import load_project
+    from tablet_press.checks.validate import validate
+    from tablet_press.render.fonts import font_face_css
+
+    project = load_project(root)
+    bundle = validate(project, [project.issues_dir / SAMPLE]).bundles[0]
+    html = print_html(bundle, project)
+    job = pdf_job(bundle, project, html).keywords
+    fonts = project.config.brand.fonts
+    (out / "print.html").write_text(job["mounts"].unmapped(html), encoding="utf-8")
+    (out / "fonts.css").write_text(font_face_css([fonts.body, fonts.headings]), encoding="utf-8")
+    return {
+        "identifier": hashlib.sha256(job["identity"].encode()).hexdigest()[:32],
+        "base_url": str(bundle.path) + "/",
+        "epoch": calendar.timegm(bundle.issue.date.timetuple()),
+    }
+
+
 def main() -> None:
     mode, root = sys.argv[1], Path(sys.argv[2])
     if mode == "warm":
@@ -240,6 +268,8 @@ def main() -> None:
         result["cold"]["ended_at"] = time.time()  # the parent takes the interpreter's exit from this
     elif mode == "pdf":
         result = pdf(root, sys.argv[3])
+    elif mode == "html":
+        result = html_for_cli(root, Path(sys.argv[3]))
     else:
         raise SystemExit(f"unknown mode {mode}")
     print(json.dumps(result))

@@ -95,6 +95,7 @@ def make_fetcher(allowed: Sequence[Path], bundle: Path | None = None, mounts: Mo
     symlinks): no network, no data: URLs, no files elsewhere, no FIFOs or devices. A file inside the
     untrusted `bundle` is read by safefile.read_bundle_file, through no link at all. A URL of one of
     the `mounts` names the real file it maps to, which must pass the same checks."""
+    _load_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [Path(os.path.realpath(p)) for p in allowed]
@@ -239,10 +240,66 @@ def _harfbuzz_subset_found() -> bool:
     return bool(subset and harfbuzz and harfbuzz.hb_version_atleast(4, 1, 0))
 
 
+# WeasyPrint's first name for each library it opens (weasyprint/text/ffi.py), and the library's soname
+# on Linux, which WeasyPrint also lists, after names that cffi can only find through
+# ctypes.util.find_library: there it runs ldconfig, gcc and ld (about 50 processes, 0.15-0.2 s).
+# True: WeasyPrint can do without the library (allow_fail).
+_SONAMES = {
+    "libgobject-2.0-0": ("libgobject-2.0.so.0", False),
+    "libpango-1.0-0": ("libpango-1.0.so.0", False),
+    "libharfbuzz-0": ("libharfbuzz.so.0", False),
+    "libharfbuzz-subset-0": ("libharfbuzz-subset.so.0", True),
+    "libharfbuzz-vector-0": ("libharfbuzz-vector.so.0", True),
+    "libfontconfig-1": ("libfontconfig.so.1", False),
+    "libpangoft2-1.0-0": ("libpangoft2-1.0.so.0", False),
+}
+
+
+@cache
+def _load_weasyprint() -> None:
+    """Import WeasyPrint, its libraries opened by their sonames first (see _SONAMES).
+
+    While WeasyPrint is imported, ctypes.util.find_library answers a library's first name with its
+    soname when the dynamic loader opens it: cffi then opens the very file it would have found. A
+    soname that does not open (another system, another version) is looked for the stock way, with
+    every name WeasyPrint lists; only an optional library missing under its soname on Linux, where
+    find_library finds nothing the loader cannot open by soname, is taken as missing at once. Other
+    systems (macOS, Windows) take the stock path."""
+    if sys.platform != "linux" or "weasyprint" in sys.modules:
+        import weasyprint
+
+        return
+    import ctypes
+    import ctypes.util
+
+    stock = ctypes.util.find_library
+    missing = False  # an optional library did not open by soname: its other names are not looked for
+
+    def find_library(name: str) -> str | None:
+        nonlocal missing
+        if name not in _SONAMES:
+            return None if missing else stock(name)
+        soname, optional = _SONAMES[name]
+        missing = False
+        try:
+            ctypes.CDLL(soname)
+        except OSError:
+            missing = optional
+            return None if missing else stock(name)
+        return soname
+
+    ctypes.util.find_library = find_library
+    try:
+        import weasyprint  # noqa: F401
+    finally:
+        ctypes.util.find_library = stock
+
+
 @cache
 def _font_config() -> Any:
     """One FontConfiguration per process. Its temporary copies of the fonts are removed at exit
     explicitly, not left to its __del__, which a process may never run (see _worker_started)."""
+    _load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     atexit.register(_remove_font_copies)
@@ -287,6 +344,7 @@ def typeset(
     (default RENDER_SECONDS), which holds only in a main thread: run in a worker (pdf_workers) elsewhere.
     `day` (the issue's date; default 1970-01-01) dates the embedded fonts, so that the bytes do not
     depend on when the PDF is made, whichever subsetter WeasyPrint uses (see _source_date)."""
+    _load_weasyprint()
     from weasyprint import CSS, HTML
 
     fetcher = make_fetcher(allowed, base_url, mounts)  # base_url is the bundle: its files are read link-free
@@ -337,7 +395,7 @@ def pdf_workers(workers: int, *, spawn: bool = False) -> Iterator[ProcessPoolExe
 
 
 def _import_weasyprint() -> None:
-    import weasyprint  # noqa: F401
+    _load_weasyprint()
 
 
 def _worker_started() -> None:

@@ -528,7 +528,110 @@ def environment(templates: tuple[Path, ...]) -> jinja2.Environment:
     env.filters["no_widow"] = no_widow
     env.globals["page_palette"] = page_values
     env.globals["web_font_family"] = web_font_family
+    env.bytecode_cache = TemplateCache.for_environment(env)
     return env
+
+
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates kept between runs in the user's cache folder ($XDG_CACHE_HOME, else
+    ~/.cache, then tablet-press/), so that a cold build does not compile every template again (Jinja's
+    compiler: 30-130 ms a run).
+
+    Safe as Python's own __pycache__ is: the folder is the user's own (made 0700; refused, and no
+    cache used, when it is a link or someone else's), entries are written to a temporary file (0600)
+    and renamed into place, and an entry is used only when it was made from the same template text
+    (Jinja's checksum), by the same Jinja and Python, for an environment of the same settings (the
+    folder's name). A damaged, unreadable or unwritable entry is a miss: the template is compiled as
+    without a cache, and the cache never fails a build. No bundle file is ever compiled: templates
+    are the project's and tablet-press's own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def for_environment(cls, env: jinja2.Environment) -> TemplateCache | None:
+        import hashlib
+        import os
+        import sys
+
+        from tablet_press import __version__
+
+        base = os.environ.get("XDG_CACHE_HOME") or ""
+        if not os.path.isabs(base):  # the XDG rule: a relative path is ignored
+            home = os.path.expanduser("~")
+            if not os.path.isabs(home):
+                return None
+            base = os.path.join(home, ".cache")
+        settings = repr(
+            (
+                __version__,
+                jinja2.__version__,
+                sys.version,
+                env.trim_blocks,
+                env.lstrip_blocks,
+                env.keep_trailing_newline,
+                env.newline_sequence,
+                env.optimized,
+                getattr(env.undefined, "__qualname__", ""),
+                getattr(env.autoescape, "__qualname__", env.autoescape),
+                sorted(env.extensions),
+                sorted(env.filters),
+                sorted(env.tests),
+            )
+        )
+        digest = hashlib.sha256(settings.encode()).hexdigest()[:16]
+        folder = Path(base) / "tablet-press" / f"templates-{digest}"
+        return cls(folder) if _own_folder(folder) else None
+
+    def _entry(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.jinja"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        import os
+
+        try:
+            handle = os.open(self._entry(bucket), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with open(handle, "rb") as entry:
+                bucket.load_bytecode(entry)
+        except Exception:  # missing, unreadable or damaged: compile as without a cache
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        import os
+        import tempfile
+
+        try:
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")  # 0600
+            try:
+                with open(handle, "wb") as entry:
+                    bucket.write_bytecode(entry)
+                os.replace(temporary, self._entry(bucket))
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except Exception:  # a full disk or a read-only home: the next run compiles again
+            pass
+
+
+def _own_folder(folder: Path) -> bool:
+    """Make `folder` (and its parents) as the user's own, 0700; False unless it is a real folder
+    owned by this user that nobody else can write (or when it cannot be made)."""
+    import os
+    import stat
+
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        return False
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            return False
+    return True
 
 
 def template(project: Project, name: str) -> jinja2.Template:
