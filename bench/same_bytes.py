@@ -13,34 +13,24 @@ cached templates are compared too.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from same_outputs import ROOT, build, compare  # tools/ is not a package: on sys.path above
+from same_outputs import ROOT, build, checkout, compare  # tools/ is not a package: on sys.path above
 
 
 def main() -> int:
     rev = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, checkout(rev, Path(tmp) / "old") as old_tree:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # an empty cache to start with
-        old_tree = Path(tmp) / "old"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old_tree), rev], check=True
-        )
-        try:
-            old = build(old_tree, Path(tmp) / "a")
-            new = build(ROOT, Path(tmp) / "b")
-            again = build(ROOT, Path(tmp) / "c")  # templates from the cache the first build filled
-            differ = compare(old, new) + [f"{d} (cached templates)" for d in compare(old, again)]
-            count = len([p for p in new.rglob("*") if p.is_file()])
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=True
-            )
+        old = build(old_tree, Path(tmp) / "a")
+        new = build(ROOT, Path(tmp) / "b")
+        again = build(ROOT, Path(tmp) / "c")  # templates from the cache the first build filled
+        differ = compare(old, new) + [f"{d} (cached templates)" for d in compare(old, again)]
+        count = len([p for p in new.rglob("*") if p.is_file()])
     for name in differ:
         print(f"differs: {name}")
     print(f"{count} outputs, built twice: {len(differ)} differ from {rev}'s")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bundle_edits import edit, run, shown
 from tablet_press.bundle.project import load_project
 from tablet_press.checks.ce import UAN, years_after
-from tablet_press.checks.validate import Report, validate
 from tablet_press.render.view import issue_view
 
 from conftest import FIXTURES, copy_project
@@ -25,20 +25,6 @@ def bundle(tmp_path: Path) -> Path:
     project = copy_project(tmp_path / "project", ())
     shutil.copytree(FIXTURES / "good" / "ce", project / "issues" / "ce")
     return project / "issues" / "ce"
-
-
-def edit(file: Path, old: str, new: str) -> None:
-    text = file.read_text()
-    assert old in text, f"{old!r} is not in {file.name}"
-    file.write_text(text.replace(old, new, 1))
-
-
-def run(bundle: Path) -> Report:
-    return validate(load_project(bundle.parent.parent))
-
-
-def shown(report: Report) -> list[str]:
-    return [p.format() for p in report.problems]
 
 
 def test_the_full_ce_fixture_is_valid(bundle: Path) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bundle_edits import edit, run, shown
 from tablet_press.bundle.project import load_project
-from tablet_press.checks.validate import Report, validate
+from tablet_press.checks.validate import validate
 
 from conftest import FIXTURES, copy_project
 
@@ -24,20 +25,6 @@ def bundle(tmp_path: Path) -> Path:
     project = copy_project(tmp_path / "project", ())
     shutil.copytree(FIXTURES / "good" / "minimal", project / "issues" / "minimal")
     return project / "issues" / "minimal"
-
-
-def edit(file: Path, old: str, new: str) -> None:
-    text = file.read_text()
-    assert old in text, f"{old!r} is not in {file.name}"
-    file.write_text(text.replace(old, new, 1))
-
-
-def run(bundle: Path) -> Report:
-    return validate(load_project(bundle.parent.parent))
-
-
-def shown(report: Report) -> list[str]:
-    return [p.format() for p in report.problems]
 
 
 def test_the_minimal_bundle_is_valid_and_loaded(bundle: Path) -> None:

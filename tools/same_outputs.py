@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,22 +101,23 @@ def compare(a: Path, b: Path) -> list[str]:
     return differ
 
 
+@contextmanager
+def checkout(rev: str, where: Path) -> Iterator[Path]:
+    """REV checked out in a temporary git worktree at `where`, removed afterwards."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(where), rev], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], check=True)
+
+
 def main() -> int:
     rev = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
-    with tempfile.TemporaryDirectory() as tmp:
-        old_tree = Path(tmp) / "old"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old_tree), rev], check=True
-        )
-        try:
-            old = build(old_tree, Path(tmp) / "a")
-            new = build(ROOT, Path(tmp) / "b")
-            differ = compare(old, new)
-            count = len([p for p in new.rglob("*") if p.is_file()])
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=True
-            )
+    with tempfile.TemporaryDirectory() as tmp, checkout(rev, Path(tmp) / "old") as old_tree:
+        old = build(old_tree, Path(tmp) / "a")
+        new = build(ROOT, Path(tmp) / "b")
+        differ = compare(old, new)
+        count = len([p for p in new.rglob("*") if p.is_file()])
     for name in differ:
         print(f"differs: {name}")
     real = [d for d in differ if "(bytes only" not in d]
