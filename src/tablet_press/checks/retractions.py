@@ -19,21 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tablet_press.bundle.folder import Bundle
 from tablet_press.bundle.ledger import Flag, Record, RetractionCheck
 from tablet_press.bundle.model import Reference
 from tablet_press.bundle.project import CONFIG_NAME, Project
 from tablet_press.checks.lint import ignored
-from tablet_press.checks.retraction_index import (
-    BadRetractionFile,
-    Index,
-    Notice,
-    doi_key,
-    open_index,
-    pmid_key,
-)
 from tablet_press.errors import Problem
+
+# Lazy imports: the index (sqlite3, csv) is imported only when tablet.yaml names a CSV, so that every
+# other `tablet validate` does not pay for it.
+if TYPE_CHECKING:
+    from tablet_press.checks.retraction_index import Index, Notice
 
 CHECK_RETRACTED, CHECK_CORRECTED, CHECK_DATA = "retracted", "corrected", "retraction-data"
 
@@ -62,6 +60,8 @@ def retraction_data(project: Project) -> tuple[Index | None, list[Problem]]:
         return wrong(f"there is no file {setting} (retractions: names the Retraction Watch CSV)", hint=fix)
     if not path.is_file():
         return wrong(f"{setting} is not a file", hint=fix)
+    from tablet_press.checks.retraction_index import BadRetractionFile, open_index
+
     try:
         index = open_index(path, project.root)
     except BadRetractionFile as exc:
@@ -114,6 +114,8 @@ def _shown_key(key: str) -> str:
 
 
 def _keys(ref: Reference) -> list[str]:
+    from tablet_press.checks.retraction_index import doi_key, pmid_key
+
     return [k for k in (doi_key(ref.DOI), pmid_key(ref.PMID)) if k]
 
 
