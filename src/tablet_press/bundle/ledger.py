@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tablet_press.errors import Problem
+from tablet_press.errors import BuildError, Problem, ValidationFailed
 from tablet_press.inputrules import printable_line
 
 LEDGER_FILE = "publications.json"
@@ -350,3 +350,20 @@ def _retractions(raw: Any) -> RetractionCheck:
         count_field(csv["rows"], "rows"),
         tuple(flags),
     )
+
+
+def sound_ledger(root: Path) -> Ledger:
+    """The publication record, for a command that writes it or acts on it: its problems raised."""
+    ledger, problems = read_ledger(root)
+    if problems:
+        raise ValidationFailed(problems)
+    return ledger
+
+
+def published_record(root: Path, slug: str) -> tuple[Ledger, Record]:
+    """The sound publication record and the issue's entry in it; BuildError when it has none."""
+    ledger = sound_ledger(root)
+    record = ledger.records.get(slug)
+    if record is None:
+        raise BuildError(f"issues/{slug} has not been published; publish it first")
+    return ledger, record

@@ -21,10 +21,10 @@ from typing import Any
 from tablet_press.build import build
 from tablet_press.bundle.atomic import write_files
 from tablet_press.bundle.folder import PUBLISHED_DIR, Bundle
-from tablet_press.bundle.ledger import LEDGER_FILE, Record, Sent, read_ledger
+from tablet_press.bundle.ledger import LEDGER_FILE, Record, Sent, published_record
 from tablet_press.bundle.project import Project
 from tablet_press.checks.publication import frozen_outputs
-from tablet_press.errors import BuildError, ValidationFailed
+from tablet_press.errors import BuildError
 from tablet_press.inputrules import escape
 from tablet_press.mail.message import Outgoing, outgoing
 from tablet_press.mail.smtp import Delivery, Relay, deliver
@@ -124,12 +124,7 @@ def plan(
     message = outgoing(eml, test=test, where=source)
     if test:
         return Plan(slug, message, _test_addresses(project, to), "test", source)
-    ledger, problems = read_ledger(project.root)
-    if problems:
-        raise ValidationFailed(problems)
-    record = ledger.records.get(slug)
-    if record is None:
-        raise BuildError(f"issues/{slug} is not published; run 'tablet publish {slug}' first")
+    record = published_record(project.root, slug)[1]
     pending = read_pending(project, slug)
     if resume:
         if pending is None:

@@ -18,21 +18,20 @@ from tablet_press.bundle.ledger import (
     Record,
     Sent,
     corrections_digest,
-    read_ledger,
+    published_record,
     sha256,
+    sound_ledger,
 )
 from tablet_press.bundle.project import Project
 from tablet_press.checks.publication import MANIFEST, Manifest, dated_corrections, source_hashes
 from tablet_press.checks.retractions import record_check
-from tablet_press.errors import BuildError, ValidationFailed
+from tablet_press.errors import BuildError
 
 
 def publish(project: Project, bundle: Bundle, outputs: dict[str, bytes], when: date) -> Manifest:
     """Freeze `bundle` with its `outputs` and record it in publications.json; refuses if it was
     published already. If the record cannot be written, the published/ folder is removed again."""
-    ledger, problems = read_ledger(project.root)
-    if problems:
-        raise ValidationFailed(problems)
+    ledger = sound_ledger(project.root)
     record = ledger.records.get(bundle.slug)
     if record is not None:
         raise BuildError(
@@ -64,12 +63,7 @@ def publish(project: Project, bundle: Bundle, outputs: dict[str, bytes], when: d
 def record_correction(project: Project, bundle: Bundle) -> Baseline:
     """Record the corrections added since the last baseline: the sources as they are now become the
     baseline that later edits are compared with. The outputs as sent stay as they were."""
-    ledger, problems = read_ledger(project.root)
-    if problems:
-        raise ValidationFailed(problems)
-    record = ledger.records.get(bundle.slug)
-    if record is None:
-        raise BuildError(f"issues/{bundle.slug} has not been published; publish it first")
+    ledger, record = published_record(project.root, bundle.slug)
     corrections = dated_corrections(bundle)
     if len(corrections) <= record.baselines[-1].corrections:
         raise BuildError(
@@ -90,12 +84,7 @@ def record_correction(project: Project, bundle: Bundle) -> Baseline:
 
 def record_send(project: Project, slug: str, sent: Sent) -> Record:
     """Add a real send to the issue's record (tablet send calls it with what the relay accepted)."""
-    ledger, problems = read_ledger(project.root)
-    if problems:
-        raise ValidationFailed(problems)
-    record = ledger.records.get(slug)
-    if record is None:
-        raise BuildError(f"issues/{slug} has not been published; publish it first")
+    ledger, record = published_record(project.root, slug)
     updated = Record(record.published, record.manifest_sha256, record.baselines, (*record.sends, sent))
     _write_ledger(project, ledger.with_record(slug, updated))
     return updated
